@@ -1,0 +1,156 @@
+"""What every sensor shares: a sensing element that follows the room, as its datasheet says.
+
+Per measured quantity: range, resolution, accuracy (a fixed per-part error drawn
+once from the device's own random stream), noise, and a first-order response lag.
+Faults (stuck, bias, drift, noise) act on the sensing element, so every output
+form (voltage, current, bytes) shows them the way the real part would.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+from pydantic import Field
+
+from sim import DeviceParams, FaultParams, FaultSpec, NormalBlock
+from sim.device import Device
+
+
+@dataclass(frozen=True)
+class Measure:
+    quantity: str          # environment quantity: temperature, humidity, illuminance ...
+    field: str             # trace field, unit in the name: temperature_c, humidity_rh ...
+    lo: float              # measuring range
+    hi: float
+    resolution: float
+    accuracy: float = 0.0  # ± absolute error of a part (bias spread)
+    gain_error: float = 0.0  # ± relative error of a part (e.g. 0.2 for ±20 %)
+    noise: float = 0.0     # standard deviation of one reading
+    response_s: float = 0.0  # first-order time constant
+
+    @property
+    def digits(self) -> int:
+        return max(0, -math.floor(math.log10(self.resolution) + 1e-9))
+
+
+class SensorParams(DeviceParams):
+    """Parameters every sensor takes (the supply, from DeviceParams); parts add theirs."""
+
+
+class Stuck(FaultParams):
+    value: float | None = Field(None, description="the value it sticks at; unset: the reading when the fault starts")
+    field: str | None = Field(None, description="which reading, e.g. humidity_rh; unset: the first")
+
+
+class Bias(FaultParams):
+    offset: float = Field(description="added to the reading, in its unit")
+    field: str | None = Field(None, description="which reading; unset: the first")
+
+
+class Drift(FaultParams):
+    rate_per_h: float = Field(description="how fast the error grows, reading units per hour")
+    field: str | None = Field(None, description="which reading; unset: the first")
+
+
+class Noisy(FaultParams):
+    std: float = Field(gt=0, description="extra noise, standard deviation in the reading's unit")
+    field: str | None = Field(None, description="which reading; unset: the first")
+
+
+class Sensor(Device):
+    FAMILY = "sensors"
+    MEASURES: ClassVar[tuple[Measure, ...]] = ()
+    Params = SensorParams
+    FAULTS = {
+        "stuck": FaultSpec("stuck", "the reading freezes at one value however the room changes", Stuck),
+        "bias": FaultSpec("bias", "every reading is off by a constant offset", Bias),
+        "drift": FaultSpec("drift", "the error grows steadily with time (an ageing element)", Drift),
+        "noise": FaultSpec("noise", "readings jump around more than the datasheet allows", Noisy),
+    }
+
+    def __init__(self, sim, device_id, params, pos_m) -> None:
+        super().__init__(sim, device_id, params, pos_m)
+        rng = sim.rng(device_id)
+        n = len(self.MEASURES)
+        # A part's own error, fixed for its life: bias within ±accuracy, gain within ±gain_error.
+        spread = rng.uniform(-1.0, 1.0, size=(2, n)).tolist() if n else [[], []]
+        self._bias = [m.accuracy * 0.6 * s for m, s in zip(self.MEASURES, spread[0])]
+        self._gain = [1.0 + m.gain_error * 0.6 * s for m, s in zip(self.MEASURES, spread[1])]
+        self._noise = NormalBlock(rng)
+        self._y = [None] * n       # lagged element state
+        self._t = [0.0] * n
+        self._alpha: list[tuple[float, float]] = [(-1.0, 0.0)] * n   # cached (dt, 1 - exp(-dt/tau))
+        self._fault_refs: dict[str, tuple[int, float]] = {}
+
+    def _index(self, field: str | None) -> int:
+        if field is None:
+            return 0
+        for i, m in enumerate(self.MEASURES):
+            if m.field == field:
+                return i
+        raise ValueError(f"{self.TYPE} has no reading {field!r}; readings: "
+                         + ", ".join(m.field for m in self.MEASURES))
+
+    def sense(self, i: int = 0) -> float:
+        """The sensing element's value of measure ``i`` now, in engineering units (unquantised)."""
+        m = self.MEASURES[i]
+        t = self.sim.env.now
+        x = self.sim.environment.value(m.quantity, t)
+        y = self._y[i]
+        if y is None or m.response_s <= 0:
+            y = x
+        else:
+            dt = t - self._t[i]
+            if dt > 0:
+                cached_dt, a = self._alpha[i]
+                if dt != cached_dt:
+                    a = 1.0 - math.exp(-dt / m.response_s)
+                    self._alpha[i] = (dt, a)
+                y += (x - y) * a
+        self._y[i], self._t[i] = y, t
+        v = y * self._gain[i] + self._bias[i]
+        if m.noise:
+            v += m.noise * self._noise.next()
+        if self.faults:
+            v = self._faulted(i, v, t)
+        return m.lo if v < m.lo else m.hi if v > m.hi else v
+
+    def _faulted(self, i: int, v: float, t: float) -> float:
+        for (name, _port), fp in self.faults.items():
+            if name not in Sensor.FAULTS or self._index(fp.field) != i:
+                continue
+            if name == "stuck":
+                key = f"stuck:{i}"
+                if key not in self._fault_refs:
+                    self._fault_refs[key] = (i, v if fp.value is None else fp.value)
+                v = self._fault_refs[key][1]
+            elif name == "bias":
+                v += fp.offset
+            elif name == "drift":
+                key = f"drift:{i}"
+                start = self._fault_refs.setdefault(key, (i, t))[1]
+                v += fp.rate_per_h * (t - start) / 3600.0
+            elif name == "noise":
+                v += fp.std * self._noise.next()
+        return v
+
+    def fault_off(self, spec, port) -> None:
+        super().fault_off(spec, port)
+        for key in [k for k in self._fault_refs if k.startswith(spec.name + ":")]:
+            del self._fault_refs[key]
+
+    def fault_on(self, spec, params, port) -> None:
+        if hasattr(params, "field"):
+            self._index(params.field)          # reject a field this sensor does not have
+        super().fault_on(spec, params, port)
+
+    def reading(self, i: int = 0) -> float:
+        """A reading quantised to the part's resolution, as its digital output would give it."""
+        m = self.MEASURES[i]
+        return round(round(self.sense(i) / m.resolution) * m.resolution, m.digits)
+
+
+class BadReading(Exception):
+    """A raw value a gateway cannot turn into a reading (broken loop, bad checksum ...)."""

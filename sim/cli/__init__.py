@@ -1,0 +1,87 @@
+"""``iotlab``: the command line. Each command's module is imported only when it runs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import import_module
+
+COMMANDS = {
+    "rooms": ("rooms", "list the eight training rooms and which can run now"),
+    "run": ("run", "run a room or a scenario file"),
+    "validate": ("validate", "check scenario files and report every problem with file:line:col"),
+    "devices": ("devices", "the device catalogue: parameters, ports and faults of each type"),
+    "schema": ("schema", "print the scenario-file reference (every key, unit, default, example)"),
+    "bench": ("bench", "measure performance against a baseline run in the same process"),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="iotlab", description="A virtual IoT training lab: "
+                                "the rooms of the IoT Application Technology curriculum, simulated.")
+    p.add_argument("--version", action="version", version="iotlab 0.1.0")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (_module, help_text) in COMMANDS.items():
+        sp = sub.add_parser(name, help=help_text, description=help_text)
+        _ARGS[name](sp)
+    return p
+
+
+def _rooms(sp):
+    pass
+
+
+def _run(sp):
+    sp.add_argument("target", metavar="ROOM|FILE", help="a room id (see `iotlab rooms`) or a scenario YAML file")
+    sp.add_argument("--until", metavar="DURATION", help="simulated time to run, e.g. 90s, 10m, 2h, 1d "
+                    "(default: the scenario's duration)")
+    sp.add_argument("--speed", default="max", metavar="max|N",
+                    help="max: as fast as possible (default); 1: wall-clock time; N: N times faster")
+    sp.add_argument("--seed", type=int, metavar="N", help="override the scenario's seed")
+    sp.add_argument("--trace", metavar="FILE", help="write the trace as JSON Lines")
+    sp.add_argument("--csv", metavar="FILE", help="write the samples as CSV (t,device,field,value,via)")
+    sp.add_argument("--headless", action="store_true",
+                    help="run without a window (runs are headless until the viewer is built)")
+    sp.add_argument("--quiet", action="store_true", help="print only the summary")
+
+
+def _validate(sp):
+    sp.add_argument("files", nargs="+", metavar="FILE", help="scenario files")
+
+
+def _devices(sp):
+    sp.add_argument("type", nargs="?", metavar="TYPE", help="one device type in detail")
+
+
+def _schema(sp):
+    sp.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of printing")
+
+
+def _bench(sp):
+    sp.add_argument("name", choices=["kernel"], help="which benchmark")
+    sp.add_argument("--sensors", type=int, default=1000, help="sensors in the room (default 1000)")
+    sp.add_argument("--until", default="1h", metavar="DURATION", help="simulated time (default 1h)")
+
+
+_ARGS = {"rooms": _rooms, "run": _run, "validate": _validate, "devices": _devices,
+         "schema": _schema, "bench": _bench}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser()
+    args = p.parse_args(argv)
+    if not args.command:
+        p.print_help()
+        return 2
+    module = import_module(f".{COMMANDS[args.command][0]}", __name__)
+    try:
+        return int(module.main(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

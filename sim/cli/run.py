@@ -1,0 +1,134 @@
+"""``iotlab run ROOM|FILE``: run a room headless, write the trace, print a summary."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+from ..units import format_duration, parse_duration
+from .common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, load_or_report, resolve_target
+
+PROGRESS_AFTER_S = 2.0
+
+
+def _speed(text: str) -> float | None:
+    if text.strip().lower() in ("max", "inf", "fast"):
+        return math.inf
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value > 0 and math.isfinite(value) else None
+
+
+def main(args) -> int:
+    speed = _speed(args.speed)
+    if speed is None:
+        print(f"iotlab run: --speed {args.speed!r} is not allowed; use max or a number > 0 (1 = wall clock)",
+              file=sys.stderr)
+        return EXIT_USAGE
+    path = resolve_target(args.target)
+    if path is None:
+        return EXIT_USAGE
+    loaded = load_or_report(path)
+    if loaded is None:
+        return EXIT_USAGE
+    scenario, _ = loaded
+    try:
+        until = parse_duration(args.until) if args.until else scenario.duration
+    except ValueError as exc:
+        print(f"iotlab run: --until: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if until <= 0:
+        print("iotlab run: --until must be longer than 0s", file=sys.stderr)
+        return EXIT_USAGE
+
+    from ..scenario import build
+    from ..sinks import CounterSink, CsvSink, JsonlSink
+
+    counter = CounterSink()
+    sinks = [counter]
+    try:
+        if args.trace:
+            sinks.append(JsonlSink(args.trace))
+        if args.csv:
+            sinks.append(CsvSink(args.csv))
+    except OSError as exc:
+        print(f"iotlab run: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    sim = build(scenario, args.seed, sinks)
+    if not args.quiet:
+        print(f"{scenario.name} [{scenario.lab}] seed {sim.seed}: {len(sim.devices)} devices, "
+              f"running {format_duration(until)} at speed {args.speed}", file=sys.stderr)
+    wall0 = time.monotonic()
+    status = EXIT_OK
+    try:
+        with _Progress(until, enabled=not args.quiet and (math.isinf(speed) or speed > 1)) as progress:
+            sim.run(until, speed=speed, on_progress=progress.update)
+    except KeyboardInterrupt:
+        print(f"interrupted at t={sim.now:.1f}s", file=sys.stderr)
+        status = 130
+    except Exception as exc:   # a model bug: say where, keep what was traced
+        print(f"iotlab run: the simulation stopped at t={sim.now:.3f}s: {type(exc).__name__}: {exc}",
+              file=sys.stderr)
+        status = EXIT_ERROR
+    finally:
+        sim.emit("$sim", "run.end", until=sim.now)
+        for sink in sinks:
+            sink.close()
+    wall = time.monotonic() - wall0
+    _summary(sim, counter, wall)
+    return status
+
+
+class _Progress:
+    """A rich progress bar that appears only if the run takes longer than a couple of seconds."""
+
+    def __init__(self, until: float, enabled: bool) -> None:
+        self.until, self.enabled = until, enabled and sys.stderr.isatty()
+        self._bar = self._task = None
+        self._start = time.monotonic()
+
+    def __enter__(self):
+        return self
+
+    def update(self, now: float) -> None:
+        if not self.enabled:
+            return
+        if self._bar is None:
+            if time.monotonic() - self._start < PROGRESS_AFTER_S:
+                return
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+            self._bar = Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.fields[t]}"),
+                                 TimeRemainingColumn(), transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("run", total=self.until, t="")
+        self._bar.update(self._task, completed=now, t=f"t={format_duration(now)}")
+
+    def __exit__(self, *exc):
+        if self._bar is not None:
+            self._bar.stop()
+        return False
+
+
+def _summary(sim, counter, wall: float) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    kinds = counter.by_kind
+    table = Table(title=f"{sim.scene.get('name', sim.name)}: {format_duration(sim.now)} simulated "
+                        f"in {wall:.2f} s", title_justify="left")
+    for column in ("device", "type", "samples", "last reading"):
+        table.add_column(column)
+    for dev in sim.devices.values():
+        last = counter.last_sample.get(dev.id)
+        reading = "" if last is None else ", ".join(
+            f"{k}={v}" for k, v in last.items() if k not in ("t", "src", "kind", "via"))
+        table.add_row(dev.id, dev.TYPE, str(counter.samples.get(dev.id, 0)), reading)
+    console = Console()
+    console.print(table)
+    lost = ", ".join(f"{n} {reason}" for reason, n in sorted(counter.lost_reasons.items()))
+    console.print(f"devices {len(sim.devices)} · samples {kinds['sample']} · frames sent {kinds['frame.tx']} "
+                  f"· frames lost {kinds['frame.lost']}{f' ({lost})' if lost else ''} · alarms {kinds['alarm']} "
+                  f"· faults {kinds['fault.on']} · events {kinds['event']}", highlight=False)

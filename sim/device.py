@@ -1,0 +1,116 @@
+"""The base every device model builds on: identity, parameters, ports, faults, trace."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .faults import FaultParams, FaultSpec
+from .ports import Port
+from .wiring import Link, Net
+
+
+class DeviceParams(BaseModel):
+    """Parameters a scenario may set on a device; subclasses add theirs."""
+    model_config = ConfigDict(extra="forbid")
+
+    supply_v: float | None = Field(None, description="supply voltage, V; unset: the part's nominal supply")
+
+    #: The part's datasheet supply range; a subclass sets it.
+    SUPPLY_RANGE_V: ClassVar[tuple[float, float]] = (0.0, 1000.0)
+
+    @model_validator(mode="after")
+    def _supply_in_range(self):
+        lo, hi = self.SUPPLY_RANGE_V
+        if self.supply_v is not None and not lo <= self.supply_v <= hi:
+            raise ValueError(f"supply_v {self.supply_v:g} V is outside this part's {lo:g}-{hi:g} V supply range")
+        return self
+
+
+class Device:
+    TYPE: ClassVar[str] = ""           # set from the catalogue key when registered
+    FAMILY: ClassVar[str] = "device"
+    TITLE: ClassVar[str] = ""
+    TITLE_ZH: ClassVar[str] = ""
+    SUPPLY_RANGE_V: ClassVar[tuple[float, float] | None] = None
+    CURRENT_MA: ClassVar[float | None] = None
+    Params: ClassVar[type[DeviceParams]] = DeviceParams
+    FAULTS: ClassVar[dict[str, FaultSpec]] = {
+        "power_loss": FaultSpec("power_loss", "the device is dead: no output, no answers, no frames"),
+        "wire_break": FaultSpec("wire_break", "the wire on this port is cut: an open input reads 0, "
+                                "a bus member stops answering", on_port=True),
+    }
+
+    @classmethod
+    def port_specs(cls, params: DeviceParams) -> dict[str, Port]:
+        return {}
+
+    @classmethod
+    def cross_check(cls, params: DeviceParams, device_ids: list[str]) -> list[tuple[tuple, str]]:
+        """Problems in parameters that name other devices: [(path under the device, message)]."""
+        return []
+
+    def __init__(self, sim, device_id: str, params: DeviceParams, pos_m: tuple[float, float]) -> None:
+        self.sim = sim
+        self.id = device_id
+        self.p = params
+        self.pos_m = pos_m
+        self.label = ""
+        self.ports: dict[str, Port] = self.port_specs(params)
+        self.links: dict[str, list[Link]] = {name: [] for name in self.ports}
+        self.nets: dict[str, Net] = {}
+        self.faults: dict[tuple[str, str | None], FaultParams] = {}
+        self.powered = True
+
+    # -- life cycle ----------------------------------------------------------------
+    def start(self) -> None:
+        """Called once every device exists and is wired: schedule processes here."""
+
+    def emit(self, kind: str, **fields: Any) -> None:
+        self.sim.emit(self.id, kind, **fields)
+
+    def set_power(self, on: bool) -> None:
+        if on != self.powered:
+            self.powered = on
+            self.emit("state", state="online" if on else "offline")
+
+    # -- faults ------------------------------------------------------------------------
+    def fault_on(self, spec: FaultSpec, params: FaultParams, port: str | None) -> None:
+        self.faults[(spec.name, port)] = params
+        if spec.name == "power_loss":
+            self.set_power(False)
+        elif spec.name == "wire_break" and port:
+            for link in self.links[port]:
+                link.broken = True
+
+    def fault_off(self, spec: FaultSpec, port: str | None) -> None:
+        self.faults.pop((spec.name, port), None)
+        if spec.name == "power_loss":
+            self.set_power(True)
+        elif spec.name == "wire_break" and port:
+            for link in self.links[port]:
+                link.broken = False
+
+    def fault(self, name: str, port: str | None = None) -> FaultParams | None:
+        return self.faults.get((name, port)) if self.faults else None
+
+    # -- wiring --------------------------------------------------------------------------
+    def peer(self, port: str) -> tuple[Any, str] | None:
+        """The (device, port) at the other end of an unbroken wire on ``port``."""
+        for link in self.links[port]:
+            if not link.broken:
+                return link.peer(self)
+        return None
+
+    # -- outside commands ---------------------------------------------------------------------
+    COMMANDS: ClassVar[dict[str, str]] = {}
+
+    def command(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        allowed = ", ".join(sorted(self.COMMANDS)) or "none"
+        raise ValueError(f"{self.TYPE} has no command {name!r}; commands: {allowed}")
+
+    def describe(self) -> dict[str, Any]:
+        """Read-only scene entry for the viewer and the trace header."""
+        return {"id": self.id, "type": self.TYPE, "family": self.FAMILY,
+                "pos_m": list(self.pos_m), "ports": {n: p.form for n, p in self.ports.items()}}

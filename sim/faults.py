@@ -1,0 +1,94 @@
+"""Faults: how a device family declares what can go wrong, and the injection point.
+
+A device class lists its faults in ``FAULTS`` (merged along the class hierarchy).
+A fault is injected into a device (``th1``) or one of its ports (``th1.rs485``:
+the wire on that port). The symptom is produced by the device model itself; the
+trace records each injection and clearing as ``fault.on`` / ``fault.off``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class FaultParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoParams(FaultParams):
+    pass
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    name: str
+    symptom: str
+    params: type[FaultParams] = NoParams
+    on_port: bool = False       # True: the target is ``device.port`` (a wire fault)
+
+
+def faults_of(cls: type) -> dict[str, FaultSpec]:
+    """Every fault a device class supports, base classes first."""
+    merged: dict[str, FaultSpec] = {}
+    for klass in reversed(cls.__mro__):
+        merged.update(getattr(klass, "FAULTS", {}) if "FAULTS" in vars(klass) else {})
+    return merged
+
+
+def inject(sim, target: str, fault: str, params: dict[str, Any] | None = None) -> None:
+    """Turn ``fault`` on at ``target`` (``dev`` or ``dev.port``), now."""
+    device, port, spec = _resolve(sim, target, fault)
+    values = spec.params(**(params or {}))
+    device.fault_on(spec, values, port)
+    sim.emit(device.id, "fault.on", fault=fault, target=target, **values.model_dump())
+
+
+def clear(sim, target: str, fault: str) -> None:
+    device, port, spec = _resolve(sim, target, fault)
+    device.fault_off(spec, port)
+    sim.emit(device.id, "fault.off", fault=fault, target=target)
+
+
+def _resolve(sim, target: str, fault: str):
+    dev_id, _, port = target.partition(".")
+    device = sim.devices.get(dev_id)
+    if device is None:
+        raise ValueError(f"no device {dev_id!r} in this lab")
+    spec = faults_of(type(device)).get(fault)
+    if spec is None:
+        allowed = ", ".join(sorted(faults_of(type(device)))) or "none"
+        raise ValueError(f"{device.TYPE} does not support fault {fault!r}; supported: {allowed}")
+    if spec.on_port and not port:
+        raise ValueError(f"fault {fault!r} targets a wire: name the port, e.g. {dev_id}.<port>")
+    if port and port not in device.ports:
+        raise ValueError(f"{dev_id} has no port {port!r}; ports: {', '.join(device.ports)}")
+    return device, port or None, spec
+
+
+def handle_message(sim, msg) -> dict:
+    """Inbox handler for ``fault.inject`` / ``fault.clear`` messages."""
+    args = dict(msg.args)
+    fault = args.pop("fault", None)
+    if not fault:
+        raise ValueError("say which fault: {'fault': NAME, ...}")
+    if msg.action == "fault.inject":
+        inject(sim, msg.target, fault, args)
+    else:
+        clear(sim, msg.target, fault)
+    return {"ok": True}
+
+
+def schedule(sim, target: str, fault: str, params: dict[str, Any],
+             at_s: float, until_s: float | None) -> None:
+    """A timeline entry: inject at ``at_s``, clear at ``until_s`` (if given)."""
+    def run():
+        if at_s > sim.now:
+            yield sim.env.timeout(at_s - sim.now)
+        inject(sim, target, fault, params)
+        if until_s is not None:
+            yield sim.env.timeout(until_s - sim.now)
+            clear(sim, target, fault)
+    sim.env.process(run())

@@ -1,0 +1,15 @@
+"""Scenario files: YAML in, typed specs out, every problem located; and the builder."""
+
+from .problems import Problem, ScenarioError
+
+__all__ = ["Problem", "ScenarioError", "load", "build"]
+
+
+def load(path, text=None):
+    from .loader import load as _load
+    return _load(path, text)
+
+
+def build(scenario, seed=None, sinks=()):
+    from .build import build as _build
+    return _build(scenario, seed, sinks)

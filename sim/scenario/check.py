@@ -1,0 +1,159 @@
+"""Checks that need the device catalogue: types, parameters, ports, wires and faults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from .. import registry
+from ..faults import faults_of
+from ..ports import compatible
+from .problems import Problem, did_you_mean, from_validation, locate
+from .spec import WIRE_RE, DeviceSpec, Scenario, Wire
+
+
+def wire_ends(entry: str | Wire) -> tuple[str, str, str, str] | None:
+    """(dev_a, port_a, dev_b, port_b) of a wiring entry, or None if it does not parse."""
+    if isinstance(entry, Wire):
+        text = f"{entry.from_} -> {entry.to}"
+    else:
+        text = entry
+    m = WIRE_RE.match(text)
+    return m.groups() if m else None  # type: ignore[return-value]
+
+
+def check(scenario: Scenario, tree: Any) -> list[Problem]:
+    problems: list[Problem] = []
+    classes: dict[str, type] = {}
+    ports: dict[str, dict] = {}
+    seen: dict[str, int] = {}
+    checked: list[tuple[int, type, Any]] = []
+    width, depth = scenario.room.size_m
+
+    for i, dev in enumerate(scenario.devices):
+        at = ("devices", i)
+        if dev.id in seen:
+            problems.append(Problem(*locate(tree, at + ("id",)),
+                                    f"device id {dev.id!r} is already used by device #{seen[dev.id] + 1}; ids must be unique"))
+            continue
+        seen[dev.id] = i
+        try:
+            cls = registry.load(dev.type)
+        except KeyError as exc:
+            problems.append(Problem(*locate(tree, at + ("type",)),
+                                    f"{exc.args[0]}; `iotlab devices` lists the catalogue"))
+            continue
+        x, y = dev.pos_m
+        if not (0 <= x <= width and 0 <= y <= depth):
+            problems.append(Problem(*locate(tree, at + ("pos_m",)),
+                                    f"pos_m {list(dev.pos_m)} is outside the room; x must be 0..{width:g} and y 0..{depth:g} m"))
+        try:
+            params = cls.Params.model_validate(dev.params)
+        except ValidationError as exc:
+            for p in from_validation(exc, cls.Params, tree, at):
+                if p.message.startswith("unknown key"):
+                    p = _unknown_param(p, tree, at, dev, cls)
+                problems.append(p)
+            continue
+        classes[dev.id] = cls
+        ports[dev.id] = cls.port_specs(params)
+        checked.append((i, cls, params))
+
+    ids = [d.id for d in scenario.devices]
+    for i, cls, params in checked:
+        for path, message in cls.cross_check(params, ids):
+            problems.append(Problem(*locate(tree, ("devices", i) + tuple(path)), message))
+
+    problems += _check_wiring(scenario, tree, ports)
+    problems += _check_faults(scenario, tree, classes, ports)
+    return problems
+
+
+def _unknown_param(p: Problem, tree, at, dev: DeviceSpec, cls) -> Problem:
+    key = p.message.split("'")[1]
+    allowed = list(DeviceSpec.model_fields) + [f for f in cls.Params.model_fields]
+    return Problem(p.line, p.col, f"unknown key {key!r} for a {dev.type}; {did_you_mean(key, allowed)}"
+                                  f"allowed: {', '.join(allowed)}")
+
+
+def _check_end(tree, loc, ports, dev_id: str, port: str) -> str | None:
+    if dev_id not in ports:
+        hint = did_you_mean(dev_id, ports)
+        return f"no device {dev_id!r} to wire; {hint}devices: {', '.join(ports)}"
+    if port not in ports[dev_id]:
+        hint = did_you_mean(port, ports[dev_id])
+        return f"{dev_id} has no port {port!r}; {hint}its ports: {', '.join(ports[dev_id]) or 'none'}"
+    return None
+
+
+def _check_wiring(scenario: Scenario, tree, ports) -> list[Problem]:
+    problems: list[Problem] = []
+    used: dict[tuple[str, str], int] = {}
+    for i, entry in enumerate(scenario.wiring):
+        loc = ("wiring", i)
+        ends = wire_ends(entry)
+        if ends is None:
+            problems.append(Problem(*locate(tree, loc), f"cannot read wire {entry!r}; write it as \"dev.port -> dev.port\", "
+                                                        "e.g. \"gw.rs485 -> th1.rs485\""))
+            continue
+        a, pa, b, pb = ends
+        errors = [e for e in (_check_end(tree, loc, ports, a, pa), _check_end(tree, loc, ports, b, pb)) if e]
+        if errors:
+            problems += [Problem(*locate(tree, loc), e) for e in errors]
+            continue
+        if a == b:
+            problems.append(Problem(*locate(tree, loc), f"wire {a}.{pa} -> {b}.{pb} joins a device to itself"))
+            continue
+        why = compatible(ports[a][pa], ports[b][pb])
+        if why:
+            problems.append(Problem(*locate(tree, loc), f"cannot wire {a}.{pa} to {b}.{pb}: {why}"))
+            continue
+        for dev_id, port in ((a, pa), (b, pb)):
+            limit = ports[dev_id][port].max_links
+            used[(dev_id, port)] = used.get((dev_id, port), 0) + 1
+            if limit is not None and used[(dev_id, port)] > limit:
+                problems.append(Problem(*locate(tree, loc),
+                                        f"{dev_id}.{port} already has a wire; it takes {limit}. Use a free port"))
+    return problems
+
+
+def _check_faults(scenario: Scenario, tree, classes, ports) -> list[Problem]:
+    problems: list[Problem] = []
+    for i, entry in enumerate(scenario.faults):
+        loc = ("faults", i)
+        dev_id, _, port = entry.target.partition(".")
+        if dev_id not in classes:
+            if dev_id not in ports:
+                hint = did_you_mean(dev_id, ports)
+                problems.append(Problem(*locate(tree, loc + ("target",)),
+                                        f"no device {dev_id!r} to fault; {hint}devices: {', '.join(ports)}"))
+            continue
+        catalogue = faults_of(classes[dev_id])
+        spec = catalogue.get(entry.fault)
+        if spec is None:
+            problems.append(Problem(*locate(tree, loc + ("fault",)),
+                                    f"a {classes[dev_id].TYPE} has no fault {entry.fault!r}; "
+                                    f"{did_you_mean(entry.fault, catalogue)}supported: {', '.join(catalogue)}"))
+            continue
+        if port and port not in ports[dev_id]:
+            problems.append(Problem(*locate(tree, loc + ("target",)),
+                                    f"{dev_id} has no port {port!r}; {did_you_mean(port, ports[dev_id])}"
+                                    f"its ports: {', '.join(ports[dev_id])}"))
+        elif spec.on_port and not port:
+            problems.append(Problem(*locate(tree, loc + ("target",)),
+                                    f"{entry.fault} is a wire fault; target a port, e.g. {dev_id}."
+                                    f"{next(iter(ports[dev_id]), 'port')}"))
+        elif port and not spec.on_port:
+            problems.append(Problem(*locate(tree, loc + ("target",)),
+                                    f"{entry.fault} applies to the whole device; target {dev_id}, not {entry.target}"))
+        if entry.until is not None and entry.duration is not None:
+            problems.append(Problem(*locate(tree, loc + ("until",)), "give either until or duration, not both"))
+        elif entry.end_s is not None and entry.end_s <= entry.at:
+            problems.append(Problem(*locate(tree, loc + ("until" if entry.until is not None else "duration",)),
+                                    "the fault must clear after it starts; until must be later than at, duration > 0"))
+        try:
+            spec.params.model_validate(entry.params)
+        except ValidationError as exc:
+            problems += from_validation(exc, spec.params, tree, loc)
+    return problems

@@ -1,0 +1,142 @@
+"""The scenario file format, as typed specs. The reference teachers read is generated from these."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from ..environment import QUANTITIES
+from ..units import parse_duration
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Point = tuple[float, float]
+MATERIALS = ("concrete", "brick", "drywall", "glass", "wood", "metal")
+ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,39}$"
+WIRE_RE = re.compile(r"^\s*([^.\s]+)\.([^\s]+)\s*(?:->|<->|--)\s*([^.\s]+)\.([^\s]+)\s*$")
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Wall(Spec):
+    """A wall segment on the floor plan; radio signals lose strength crossing it."""
+    from_m: Point = Field(description="one end, metres from the room's corner", examples=[[0, 0]])
+    to_m: Point = Field(description="the other end, metres", examples=[[12, 0]])
+    material: Literal[MATERIALS] = Field("brick", description="what it is built of: " + ", ".join(MATERIALS))
+
+
+class Bench(Spec):
+    """A lab bench: a rectangle drawn on the plan, with a label."""
+    pos_m: Point = Field(description="bench corner, metres", examples=[[1, 1]])
+    size_m: Point = Field((1.8, 0.8), description="width and depth, metres")
+    label: str = Field("", description="text shown on the plan", examples=["Bench 1"])
+
+
+class Room(Spec):
+    """The floor plan."""
+    size_m: Point = Field(description="width and depth of the room, metres", examples=[[12, 8]])
+    walls: list[Wall] = Field(default_factory=list, description="wall segments")
+    benches: list[Bench] = Field(default_factory=list, description="lab benches")
+
+    @field_validator("size_m")
+    @classmethod
+    def _positive(cls, v: Point) -> Point:
+        if min(v) <= 0:
+            raise ValueError(f"room size must be positive in both directions, got {list(v)}")
+        return v
+
+
+class QuantitySpec(Spec):
+    """One physical quantity of the room. Every key is optional: unset keys keep the built-in value."""
+    base: float | None = Field(None, description="mean value, in the quantity's unit", examples=[24])
+    daily_amplitude: float | None = Field(None, description="half the day-night swing (negative: lowest at peak_hour)", examples=[2])
+    peak_hour: float | None = Field(None, ge=0, le=24, description="hour of day of the daily maximum", examples=[15])
+    noise: float | None = Field(None, ge=0, description="standard deviation of slow random variation", examples=[0.3])
+    noise_tau_s: float | None = Field(None, gt=0, description="how slowly that variation wanders, seconds", examples=[600])
+    per_person: float | None = Field(None, description="added for each person in the room (occupancy)", examples=[15])
+    min: float | None = Field(None, description="physical lower limit")
+    max: float | None = Field(None, description="physical upper limit")
+
+
+class Event(Spec):
+    """A scripted change to the room: a door opens, the lights go on, a class arrives."""
+    at: Duration = Field(description="when it happens (a duration from the start)", examples=["10m"])
+    name: str = Field("", description="what happens, for the trace", examples=["door opens"])
+    change: dict[Literal[tuple(QUANTITIES)], float] = Field(
+        description="how much each quantity rises (negative: falls)", examples=[{"temperature": -3, "humidity": 8}])
+    ramp_s: float = Field(0.0, ge=0, description="how long the change takes to build up (and to fade), seconds", examples=[60])
+    duration: Duration | None = Field(None, description="how long it lasts before fading back; unset: it stays", examples=["5m"])
+
+
+class EnvironmentSpec(Spec):
+    """The room's physical quantities over time."""
+    start_time: str = Field("08:00", pattern=r"^([01]?\d|2[0-3]):[0-5]\d$",
+                            description="time of day at the start of the run (HH:MM)", examples=["08:00"])
+    temperature: QuantitySpec = Field(default_factory=QuantitySpec, description="air temperature, °C")
+    humidity: QuantitySpec = Field(default_factory=QuantitySpec, description="relative humidity, %RH")
+    illuminance: QuantitySpec = Field(default_factory=QuantitySpec, description="light level, lux")
+    co2: QuantitySpec = Field(default_factory=QuantitySpec, description="carbon dioxide, ppm")
+    gas: QuantitySpec = Field(default_factory=QuantitySpec, description="combustible gas / smoke, ppm")
+    occupancy: QuantitySpec = Field(default_factory=QuantitySpec, description="people in the room")
+    events: list[Event] = Field(default_factory=list, description="scripted changes")
+
+
+class DeviceSpec(BaseModel):
+    """A device on the plan. Keys other than these are the device type's parameters
+    (see the device catalogue below, or `iotlab devices TYPE`)."""
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(pattern=ID_PATTERN, description="unique name: a letter, then letters, digits, _ or -", examples=["th1"])
+    type: str = Field(description="device type from the catalogue", examples=["rs485_th"])
+    pos_m: Point = Field((0.0, 0.0), description="position on the plan, metres", examples=[[2.5, 1.5]])
+    label: str = Field("", description="text shown next to the device", examples=["bench 1 thermometer"])
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class Wire(Spec):
+    """A wire written as a mapping, when it needs more than its two ends."""
+    from_: str = Field(alias="from", description="one end, device.port", examples=["gw.rs485"])
+    to: str = Field(description="the other end, device.port", examples=["th1.rs485"])
+    length_m: float = Field(1.0, gt=0, description="cable length, metres", examples=[25])
+
+
+class FaultEntry(BaseModel):
+    """A fault on the timeline. Keys other than these are the fault's parameters."""
+    model_config = ConfigDict(extra="allow")
+    at: Duration = Field(description="when the fault appears", examples=["5m"])
+    target: str = Field(description="a device (th1) or a device's port, for wire faults (th1.rs485)", examples=["th1"])
+    fault: str = Field(description="fault name from the device's catalogue entry", examples=["power_loss"])
+    duration: Duration | None = Field(None, description="how long it lasts; unset (and no until): to the end", examples=["2m"])
+    until: Duration | None = Field(None, description="when it clears (instead of duration)", examples=["8m"])
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+    @property
+    def end_s(self) -> float | None:
+        if self.until is not None:
+            return self.until
+        return None if self.duration is None else self.at + self.duration
+
+
+class Scenario(Spec):
+    """A training-room scenario: the room, its environment, its devices and wires, and a fault timeline."""
+    name: str = Field(description="title shown to students", examples=["Sensor application room"])
+    lab: str = Field("", pattern=r"^$|" + ID_PATTERN[1:],
+                     description="lab id (MQTT topics, trace); default: the file name", examples=["sensor-lab"])
+    description: str = Field("", description="what this scenario is for")
+    seed: int = Field(1, ge=0, description="random seed: same seed, same trace", examples=[42])
+    duration: Duration = Field(600.0, gt=0, description="default run length (iotlab run --until overrides)", examples=["10m"])
+    room: Room = Field(description="the floor plan")
+    environment: EnvironmentSpec = Field(default_factory=EnvironmentSpec, description="the room's physical quantities")
+    devices: list[DeviceSpec] = Field(min_length=1, description="the devices in the room")
+    wiring: list[str | Wire] = Field(default_factory=list,
+                                     description='wires, "dev.port -> dev.port" (or a mapping with from/to/length_m)',
+                                     examples=[["gw.rs485 -> th1.rs485"]])
+    faults: list[FaultEntry] = Field(default_factory=list, description="the fault timeline")

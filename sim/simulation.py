@@ -1,0 +1,164 @@
+"""The kernel: one SimPy environment, one clock in seconds, one trace bus, one inbox.
+
+Pacing: ``speed=math.inf`` runs as fast as possible; ``speed=1`` follows the wall
+clock; ``speed=N`` runs N simulated seconds per wall second. A driver (the CLI, the
+viewer) may pause, resume and single-step; outside inputs arrive through the inbox
+and are applied between events at the current simulated time.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Any, Callable
+
+import simpy
+
+from .environment import RoomEnvironment
+from .inbox import Inbox, Message
+from .rng import stream
+from .trace import Record, TraceBus, time_key
+
+
+class Simulation:
+    def __init__(self, seed: int = 0, name: str = "lab") -> None:
+        self.env = simpy.Environment()
+        self.seed = int(seed)
+        self.name = name
+        self.trace = TraceBus()
+        self.inbox = Inbox()
+        self.devices: dict[str, Any] = {}
+        self.environment = RoomEnvironment.default(self.seed)
+        self.scene: dict[str, Any] = {}
+        self.handlers: dict[str, Callable[[Message], dict]] = {}
+        self.paused = False
+        self._resume = threading.Event()
+        self._stop = False
+        self._tick_groups: dict[tuple[float, float], list[Callable[[], None]]] = {}
+
+    # -- time ---------------------------------------------------------------------
+    @property
+    def now(self) -> float:
+        return self.env.now
+
+    def every(self, period_s: float, fn: Callable[[], None], start_s: float = 0.0) -> None:
+        """Call ``fn()`` every ``period_s`` from ``start_s`` on.
+
+        Callbacks that share a period and start share one SimPy process, so a
+        thousand sensors sampled at 1 Hz cost one kernel event a second, not a
+        thousand. Tick times are ``start + k * period`` exactly: no drift.
+        """
+        if not period_s > 0:
+            raise ValueError(f"period must be > 0 s, got {period_s}")
+        key = (float(period_s), float(start_s))
+        group = self._tick_groups.get(key)
+        if group is None:
+            group = self._tick_groups[key] = []
+            self.env.process(self._ticker(key[0], key[1], group))
+        group.append(fn)
+
+    def _ticker(self, period: float, start: float, group: list):
+        env = self.env
+        if start > env.now:
+            yield env.timeout(start - env.now)
+        base, k = env.now, 0
+        while True:
+            for fn in group:
+                fn()
+            k += 1
+            yield env.timeout(max(0.0, base + k * period - env.now))
+
+    def rng(self, name: str):
+        """The random stream for ``name`` under this scenario's seed."""
+        return stream(self.seed, name)
+
+    # -- trace ----------------------------------------------------------------------
+    def emit(self, src: str, kind: str, **fields: Any) -> None:
+        record: Record = {"t": time_key(self.env.now), "src": src, "kind": kind}
+        record.update(fields)
+        self.trace.emit(record)
+
+    # -- outside world ----------------------------------------------------------------
+    def post(self, target: str, action: str, args: dict | None = None,
+             reply: Callable[[dict], None] | None = None) -> None:
+        """Thread-safe: queue an input for the simulation to apply at its current time."""
+        self.inbox.put(Message(target, action, dict(args or {}), reply))
+
+    def drain_inbox(self) -> None:
+        for msg in self.inbox.drain():
+            result = self._dispatch(msg)
+            if msg.reply is not None:
+                msg.reply(result)
+
+    def _dispatch(self, msg: Message) -> dict:
+        handler = self.handlers.get(msg.action)
+        if handler is None:
+            return {"ok": False, "error": f"unknown action {msg.action!r}; "
+                                          f"allowed: {', '.join(sorted(self.handlers)) or 'none'}"}
+        try:
+            return handler(msg)
+        except (ValueError, KeyError, TypeError) as exc:
+            error = str(exc.args[0]) if exc.args else type(exc).__name__
+        except Exception as exc:  # an input must never take the lab down
+            error = f"{type(exc).__name__}: {exc}"
+        self.emit(msg.target, "input.error", action=msg.action, error=error)
+        return {"ok": False, "error": error}
+
+    # -- driving ----------------------------------------------------------------------
+    def advance_to(self, t: float) -> None:
+        """Process every event up to ``t`` and set the clock to ``t``."""
+        if t > self.env.now:
+            self.env.run(until=t)
+        if not self.inbox.empty():
+            self.drain_inbox()
+
+    def step(self) -> float | None:
+        """Process exactly the next event (for a paused viewer); its time, or None if idle."""
+        if self.env.peek() == math.inf:
+            return None
+        self.env.step()
+        self.drain_inbox()
+        return self.env.now
+
+    def pause(self) -> None:
+        self.paused = True
+        self._resume.clear()
+
+    def resume(self) -> None:
+        self.paused = False
+        self._resume.set()
+        self.inbox.arrived.set()
+
+    def stop(self) -> None:
+        self._stop = True
+        self.resume()
+
+    def run(self, until: float, speed: float = math.inf,
+            on_progress: Callable[[float], None] | None = None) -> None:
+        """Run to simulated time ``until`` at ``speed`` simulated seconds per wall second."""
+        if not speed > 0:
+            raise ValueError(f"speed must be > 0, got {speed}")
+        self._stop = False
+        start = self.env.now
+        chunk = max((until - start) / 1000.0, 1e-3)
+        wall0, sim0 = time.monotonic(), start
+        while self.env.now < until and not self._stop:
+            if self.paused:
+                self.inbox.arrived.wait(0.05)
+                self.drain_inbox()
+                wall0, sim0 = time.monotonic(), self.env.now
+                continue
+            if math.isinf(speed):
+                target = min(until, self.env.now + chunk)
+            else:
+                target = min(until, sim0 + (time.monotonic() - wall0) * speed)
+                if target <= self.env.now:
+                    next_t = self.env.peek()
+                    wait = min(0.05, max(0.001, (min(next_t, until) - self.env.now) / speed))
+                    self.inbox.arrived.wait(wait)
+                    self.drain_inbox()
+                    continue
+            self.advance_to(target)
+            if on_progress is not None:
+                on_progress(self.env.now)
