@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from sim import DeviceParams, FaultParams, FaultSpec, NormalBlock
+from sim import DeviceParams, FaultParams, FaultSpec, normals
 from sim.device import Device
 
 
@@ -33,6 +33,17 @@ class Measure:
     @property
     def digits(self) -> int:
         return max(0, -math.floor(math.log10(self.resolution) + 1e-9))
+
+
+class _Element:
+    """The state of one sensing element: its lag filter and its part-to-part error."""
+    __slots__ = ("quantity", "tau", "noise", "lo", "hi", "bias", "gain", "y", "t", "dt", "a")
+
+    def __init__(self, m: Measure, bias: float, gain: float) -> None:
+        self.quantity, self.tau, self.noise, self.lo, self.hi = m.quantity, m.response_s, m.noise, m.lo, m.hi
+        self.bias, self.gain = bias, gain
+        self.y: float | None = None
+        self.t, self.dt, self.a = 0.0, -1.0, 0.0
 
 
 class SensorParams(DeviceParams):
@@ -76,12 +87,10 @@ class Sensor(Device):
         n = len(self.MEASURES)
         # A part's own error, fixed for its life: bias within ±accuracy, gain within ±gain_error.
         spread = rng.uniform(-1.0, 1.0, size=(2, n)).tolist() if n else [[], []]
-        self._bias = [m.accuracy * 0.6 * s for m, s in zip(self.MEASURES, spread[0])]
-        self._gain = [1.0 + m.gain_error * 0.6 * s for m, s in zip(self.MEASURES, spread[1])]
-        self._noise = NormalBlock(rng)
-        self._y = [None] * n       # lagged element state
-        self._t = [0.0] * n
-        self._alpha: list[tuple[float, float]] = [(-1.0, 0.0)] * n   # cached (dt, 1 - exp(-dt/tau))
+        self._noise = normals(rng)
+        self._elements = [_Element(m, m.accuracy * 0.6 * b, 1.0 + m.gain_error * 0.6 * g)
+                          for m, b, g in zip(self.MEASURES, spread[0], spread[1])]
+        self._env, self._room = sim.env, sim.environment
         self._fault_refs: dict[str, tuple[int, float]] = {}
 
     def _index(self, field: str | None) -> int:
@@ -95,27 +104,24 @@ class Sensor(Device):
 
     def sense(self, i: int = 0) -> float:
         """The sensing element's value of measure ``i`` now, in engineering units (unquantised)."""
-        m = self.MEASURES[i]
-        t = self.sim.env.now
-        x = self.sim.environment.value(m.quantity, t)
-        y = self._y[i]
-        if y is None or m.response_s <= 0:
+        e = self._elements[i]
+        t = self._env.now
+        x = self._room.value(e.quantity, t)
+        y = e.y
+        if y is None or e.tau <= 0.0:
             y = x
-        else:
-            dt = t - self._t[i]
-            if dt > 0:
-                cached_dt, a = self._alpha[i]
-                if dt != cached_dt:
-                    a = 1.0 - math.exp(-dt / m.response_s)
-                    self._alpha[i] = (dt, a)
-                y += (x - y) * a
-        self._y[i], self._t[i] = y, t
-        v = y * self._gain[i] + self._bias[i]
-        if m.noise:
-            v += m.noise * self._noise.next()
+        elif t != e.t:
+            dt = t - e.t
+            if dt != e.dt:      # the factor for a fixed polling interval is computed once
+                e.dt, e.a = dt, 1.0 - math.exp(-dt / e.tau)
+            y += (x - y) * e.a
+        e.y, e.t = y, t
+        v = y * e.gain + e.bias
+        if e.noise:
+            v += e.noise * next(self._noise)
         if self.faults:
             v = self._faulted(i, v, t)
-        return m.lo if v < m.lo else m.hi if v > m.hi else v
+        return e.lo if v < e.lo else e.hi if v > e.hi else v
 
     def _faulted(self, i: int, v: float, t: float) -> float:
         for (name, _port), fp in self.faults.items():
@@ -133,7 +139,7 @@ class Sensor(Device):
                 start = self._fault_refs.setdefault(key, (i, t))[1]
                 v += fp.rate_per_h * (t - start) / 3600.0
             elif name == "noise":
-                v += fp.std * self._noise.next()
+                v += fp.std * next(self._noise)
         return v
 
     def fault_off(self, spec, port) -> None:

@@ -12,7 +12,7 @@ _EXPORTS = {
     "FaultParams": "faults", "FaultSpec": "faults", "faults_of": "faults",
     "Inbox": "inbox", "Message": "inbox",
     "FORMS": "ports", "Port": "ports", "bus": "ports", "input_of": "ports", "source": "ports",
-    "NormalBlock": "rng", "stream": "rng",
+    "normals": "rng", "stream": "rng",
     "Simulation": "simulation",
     "CounterSink": "sinks", "CsvSink": "sinks", "JsonlSink": "sinks", "RingSink": "sinks",
     "TraceBus": "trace",

@@ -43,7 +43,7 @@ def load(type_name: str) -> type:
     except KeyError:
         hint = close_matches(type_name)
         raise KeyError(f"unknown device type {type_name!r}"
-                       + (f"; did you mean {', '.join(hint)}?" if hint else "")) from None
+                       + (f" (did you mean {' or '.join(hint)}?)" if hint else "")) from None
     module, _, attr = target.partition(":")
     cls = getattr(importlib.import_module(module), attr)
     cls.TYPE = type_name

@@ -75,9 +75,7 @@ class Simulation:
 
     # -- trace ----------------------------------------------------------------------
     def emit(self, src: str, kind: str, **fields: Any) -> None:
-        record: Record = {"t": time_key(self.env.now), "src": src, "kind": kind}
-        record.update(fields)
-        self.trace.emit(record)
+        self.trace.emit({"t": time_key(self.env.now), "src": src, "kind": kind, **fields})
 
     # -- outside world ----------------------------------------------------------------
     def post(self, target: str, action: str, args: dict | None = None,
@@ -112,6 +110,7 @@ class Simulation:
             self.env.run(until=t)
         if not self.inbox.empty():
             self.drain_inbox()
+        self.trace.flush()
 
     def step(self) -> float | None:
         """Process exactly the next event (for a paused viewer); its time, or None if idle."""
@@ -119,6 +118,7 @@ class Simulation:
             return None
         self.env.step()
         self.drain_inbox()
+        self.trace.flush()
         return self.env.now
 
     def pause(self) -> None:
@@ -147,6 +147,7 @@ class Simulation:
             if self.paused:
                 self.inbox.arrived.wait(0.05)
                 self.drain_inbox()
+                self.trace.flush()
                 wall0, sim0 = time.monotonic(), self.env.now
                 continue
             if math.isinf(speed):
@@ -158,6 +159,7 @@ class Simulation:
                     wait = min(0.05, max(0.001, (min(next_t, until) - self.env.now) / speed))
                     self.inbox.arrived.wait(wait)
                     self.drain_inbox()
+                    self.trace.flush()
                     continue
             self.advance_to(target)
             if on_progress is not None:

@@ -21,8 +21,12 @@ class JsonlSink:
             self._file, self._owned = open(path_or_file, "wb", buffering=1 << 20), True
         self._write = self._file.write
 
-    def __call__(self, record: Record) -> None:
-        self._write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
+    def write_batch(self, records: list[Record]) -> None:
+        # One write per record: orjson's buffers are freed at once and reused. Joining a
+        # batch first keeps thousands alive and is ten times slower (malloc churn).
+        write, dumps, nl = self._write, orjson.dumps, orjson.OPT_APPEND_NEWLINE
+        for record in records:
+            write(dumps(record, option=nl))
 
     def close(self) -> None:
         self._file.flush()
@@ -33,18 +37,19 @@ class JsonlSink:
 class CsvSink:
     """Samples only, one row per reading: ``t,device,field,value,via``."""
 
-    KINDS = ("sample",)
-
     def __init__(self, path: str) -> None:
         self._file: IO[str] = open(path, "w", newline="", encoding="utf-8")
         self._writer = csv.writer(self._file)
         self._writer.writerow(["t", "device", "field", "value", "via"])
 
-    def __call__(self, record: Record) -> None:
-        t, src, via = record["t"], record["src"], record.get("via", "")
-        for key, value in record.items():
-            if key not in SAMPLE_META:
-                self._writer.writerow([t, src, key, value, via])
+    def write_batch(self, records: list[Record]) -> None:
+        rows = []
+        for record in records:
+            if record["kind"] != "sample":
+                continue
+            t, src, via = record["t"], record["src"], record.get("via", "")
+            rows += [[t, src, key, value, via] for key, value in record.items() if key not in SAMPLE_META]
+        self._writer.writerows(rows)
 
     def close(self) -> None:
         self._file.close()
@@ -56,8 +61,8 @@ class RingSink:
     def __init__(self, size: int = 10_000) -> None:
         self.records: collections.deque[Record] = collections.deque(maxlen=size)
 
-    def __call__(self, record: Record) -> None:
-        self.records.append(record)
+    def write_batch(self, records: list[Record]) -> None:
+        self.records.extend(records)
 
     def of_kind(self, kind: str) -> list[Record]:
         return [r for r in self.records if r["kind"] == kind]
@@ -75,15 +80,21 @@ class CounterSink:
         self.lost_reasons: collections.Counter[str] = collections.Counter()
         self.last_sample: dict[str, Record] = {}
 
-    def __call__(self, record: Record) -> None:
-        kind = record["kind"]
-        self.by_kind[kind] += 1
-        if kind == "sample":
-            src = record["src"]
-            self.samples[src] += 1
-            self.last_sample[src] = record
-        elif kind == "frame.lost":
-            self.lost_reasons[record.get("reason", "unknown")] += 1
+    def write_batch(self, records: list[Record]) -> None:
+        samples, last, by_kind = self.samples, self.last_sample, self.by_kind
+        for record in records:
+            kind = record["kind"]
+            if kind == "sample":              # the hot path: samples are counted per device only
+                src = record["src"]
+                samples[src] += 1
+                last[src] = record
+                continue
+            by_kind[kind] += 1
+            if kind == "frame.lost":
+                self.lost_reasons[record.get("reason", "unknown")] += 1
+
+    def count(self, kind: str) -> int:
+        return self.samples.total() if kind == "sample" else self.by_kind[kind]
 
     def close(self) -> None:
         pass

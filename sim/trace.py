@@ -1,8 +1,11 @@
 """The trace bus: every observable action is one record ``{"t", "src", "kind", ...}``.
 
 Devices emit records; sinks (files, the MQTT bridge, the viewer, checks) subscribe.
-Emitting is a plain loop over callables, so a record costs one dict and one call
-per subscriber.
+Emitting only queues the record (``emit`` is a bound ``list.append``, the cheapest
+call Python has); the simulation hands the queue to every sink, in order, each time
+it advances the clock (``flush``). Sinks therefore see every record, in emission
+order, at most one clock advance late in wall time, never late in simulated time:
+each record carries its own ``t``.
 """
 
 from __future__ import annotations
@@ -24,30 +27,30 @@ def time_key(t: float) -> float:
 
 
 class TraceBus:
-    """Fan-out of records to subscribers, optionally filtered by kind."""
+    """Queue of records, delivered in batches to subscribers, optionally filtered by kind."""
 
     def __init__(self) -> None:
-        self._all: list[Subscriber] = []
-        self._by_kind: dict[str, list[Subscriber]] = {}
+        self._pending: list[Record] = []
+        self.emit: Callable[[Record], None] = self._pending.append
+        self._handlers: list[tuple[object, Callable[[list[Record]], None], frozenset | None]] = []
 
-    def subscribe(self, fn: Subscriber, kinds: Iterable[str] | None = None) -> None:
-        if kinds is None:
-            self._all.append(fn)
-        else:
-            for kind in kinds:
-                self._by_kind.setdefault(kind, []).append(fn)
+    def subscribe(self, sink, kinds: Iterable[str] | None = None) -> None:
+        """Deliver records to ``sink``: an object with ``write_batch(records)``, or a callable per record."""
+        batch = getattr(sink, "write_batch", None)
+        if batch is None:
+            def batch(records, fn=sink):
+                for record in records:
+                    fn(record)
+        self._handlers.append((sink, batch, None if kinds is None else frozenset(kinds)))
 
-    def unsubscribe(self, fn: Subscriber) -> None:
-        if fn in self._all:
-            self._all.remove(fn)
-        for subs in self._by_kind.values():
-            if fn in subs:
-                subs.remove(fn)
+    def unsubscribe(self, sink) -> None:
+        self._handlers = [h for h in self._handlers if h[0] is not sink]
 
-    def emit(self, record: Record) -> None:
-        for fn in self._all:
-            fn(record)
-        subs = self._by_kind.get(record["kind"])
-        if subs:
-            for fn in subs:
-                fn(record)
+    def flush(self) -> None:
+        """Hand every queued record to every subscriber, in order."""
+        if not self._pending:
+            return
+        records = self._pending.copy()
+        self._pending.clear()
+        for _sink, handler, kinds in self._handlers:
+            handler(records if kinds is None else [r for r in records if r["kind"] in kinds])

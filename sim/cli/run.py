@@ -75,6 +75,7 @@ def main(args) -> int:
         status = EXIT_ERROR
     finally:
         sim.emit("$sim", "run.end", until=sim.now)
+        sim.trace.flush()
         for sink in sinks:
             sink.close()
     wall = time.monotonic() - wall0
@@ -116,7 +117,7 @@ def _summary(sim, counter, wall: float) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    kinds = counter.by_kind
+    kinds = counter.count
     table = Table(title=f"{sim.scene.get('name', sim.name)}: {format_duration(sim.now)} simulated "
                         f"in {wall:.2f} s", title_justify="left")
     for column in ("device", "type", "samples", "last reading"):
@@ -129,6 +130,6 @@ def _summary(sim, counter, wall: float) -> None:
     console = Console()
     console.print(table)
     lost = ", ".join(f"{n} {reason}" for reason, n in sorted(counter.lost_reasons.items()))
-    console.print(f"devices {len(sim.devices)} · samples {kinds['sample']} · frames sent {kinds['frame.tx']} "
-                  f"· frames lost {kinds['frame.lost']}{f' ({lost})' if lost else ''} · alarms {kinds['alarm']} "
-                  f"· faults {kinds['fault.on']} · events {kinds['event']}", highlight=False)
+    console.print(f"devices {len(sim.devices)} · samples {kinds('sample')} · frames sent {kinds('frame.tx')} "
+                  f"· frames lost {kinds('frame.lost')}{f' ({lost})' if lost else ''} · alarms {kinds('alarm')} "
+                  f"· faults {kinds('fault.on')} · events {kinds('event')}", highlight=False)

@@ -29,7 +29,7 @@ def build(scenario: Scenario, seed: int | None = None, sinks: Iterable = ()) -> 
     seed = scenario.seed if seed is None else seed
     sim = Simulation(seed=seed, name=scenario.lab)
     for sink in sinks:
-        sim.trace.subscribe(sink, kinds=getattr(sink, "KINDS", None))
+        sim.trace.subscribe(sink)
     sim.environment = environment_of(scenario.environment, seed)
     for spec in scenario.devices:
         cls = registry.load(spec.type)

@@ -29,10 +29,14 @@ def check(scenario: Scenario, tree: Any) -> list[Problem]:
     ports: dict[str, dict] = {}
     seen: dict[str, int] = {}
     checked: list[tuple[int, type, Any]] = []
-    width, depth = scenario.room.size_m
+    size = scenario.room.size_m if scenario.room is not None else None
+    # Devices that failed to validate still exist for wires and faults: don't report them twice.
+    pending = set(getattr(scenario, "raw_ids", [])) - {d.id for d in scenario.devices if d is not None}
 
     for i, dev in enumerate(scenario.devices):
         at = ("devices", i)
+        if dev is None:
+            continue
         if dev.id in seen:
             problems.append(Problem(*locate(tree, at + ("id",)),
                                     f"device id {dev.id!r} is already used by device #{seen[dev.id] + 1}; ids must be unique"))
@@ -45,9 +49,9 @@ def check(scenario: Scenario, tree: Any) -> list[Problem]:
                                     f"{exc.args[0]}; `iotlab devices` lists the catalogue"))
             continue
         x, y = dev.pos_m
-        if not (0 <= x <= width and 0 <= y <= depth):
-            problems.append(Problem(*locate(tree, at + ("pos_m",)),
-                                    f"pos_m {list(dev.pos_m)} is outside the room; x must be 0..{width:g} and y 0..{depth:g} m"))
+        if size is not None and not (0 <= x <= size[0] and 0 <= y <= size[1]):
+            problems.append(Problem(*locate(tree, at + ("pos_m",)), f"pos_m {list(dev.pos_m)} is outside the room; "
+                                    f"x must be 0..{size[0]:g} and y 0..{size[1]:g} m"))
         try:
             params = cls.Params.model_validate(dev.params)
         except ValidationError as exc:
@@ -60,13 +64,14 @@ def check(scenario: Scenario, tree: Any) -> list[Problem]:
         ports[dev.id] = cls.port_specs(params)
         checked.append((i, cls, params))
 
-    ids = [d.id for d in scenario.devices]
+    ids = list(dict.fromkeys(d.id for d in scenario.devices if d is not None))
     for i, cls, params in checked:
         for path, message in cls.cross_check(params, ids):
             problems.append(Problem(*locate(tree, ("devices", i) + tuple(path)), message))
 
-    problems += _check_wiring(scenario, tree, ports)
-    problems += _check_faults(scenario, tree, classes, ports)
+    skip = pending | (set(seen) - set(ports))     # ids whose own entry already has a problem
+    problems += _check_wiring(scenario, tree, ports, skip)
+    problems += _check_faults(scenario, tree, classes, ports, skip)
     return problems
 
 
@@ -87,17 +92,21 @@ def _check_end(tree, loc, ports, dev_id: str, port: str) -> str | None:
     return None
 
 
-def _check_wiring(scenario: Scenario, tree, ports) -> list[Problem]:
+def _check_wiring(scenario: Scenario, tree, ports, skip: set) -> list[Problem]:
     problems: list[Problem] = []
     used: dict[tuple[str, str], int] = {}
     for i, entry in enumerate(scenario.wiring):
         loc = ("wiring", i)
+        if entry is None:
+            continue
         ends = wire_ends(entry)
         if ends is None:
             problems.append(Problem(*locate(tree, loc), f"cannot read wire {entry!r}; write it as \"dev.port -> dev.port\", "
                                                         "e.g. \"gw.rs485 -> th1.rs485\""))
             continue
         a, pa, b, pb = ends
+        if a in skip or b in skip:
+            continue
         errors = [e for e in (_check_end(tree, loc, ports, a, pa), _check_end(tree, loc, ports, b, pb)) if e]
         if errors:
             problems += [Problem(*locate(tree, loc), e) for e in errors]
@@ -118,11 +127,15 @@ def _check_wiring(scenario: Scenario, tree, ports) -> list[Problem]:
     return problems
 
 
-def _check_faults(scenario: Scenario, tree, classes, ports) -> list[Problem]:
+def _check_faults(scenario: Scenario, tree, classes, ports, skip: set) -> list[Problem]:
     problems: list[Problem] = []
     for i, entry in enumerate(scenario.faults):
         loc = ("faults", i)
+        if entry is None:
+            continue
         dev_id, _, port = entry.target.partition(".")
+        if dev_id in skip:
+            continue
         if dev_id not in classes:
             if dev_id not in ports:
                 hint = did_you_mean(dev_id, ports)
@@ -133,7 +146,7 @@ def _check_faults(scenario: Scenario, tree, classes, ports) -> list[Problem]:
         spec = catalogue.get(entry.fault)
         if spec is None:
             problems.append(Problem(*locate(tree, loc + ("fault",)),
-                                    f"a {classes[dev_id].TYPE} has no fault {entry.fault!r}; "
+                                    f"{classes[dev_id].TYPE} has no fault {entry.fault!r}; "
                                     f"{did_you_mean(entry.fault, catalogue)}supported: {', '.join(catalogue)}"))
             continue
         if port and port not in ports[dev_id]:
@@ -155,5 +168,8 @@ def _check_faults(scenario: Scenario, tree, classes, ports) -> list[Problem]:
         try:
             spec.params.model_validate(entry.params)
         except ValidationError as exc:
-            problems += from_validation(exc, spec.params, tree, loc)
+            for p in from_validation(exc, spec.params, tree, loc):
+                if p.message.startswith("unknown key"):
+                    p = Problem(p.line, p.col, p.message + " (fault parameters) and at, target, fault, duration, until")
+                problems.append(p)
     return problems

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from pydantic import ValidationError
@@ -12,7 +14,7 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .problems import Problem, ScenarioError, from_validation
-from .spec import Scenario
+from .spec import DeviceSpec, FaultEntry, Room, Scenario, Wire
 
 MAX_BYTES = 1 << 20          # a hand-written room is a few kilobytes
 MAX_DEPTH = 24               # the format nests at most about 6 deep
@@ -84,10 +86,34 @@ def load(path: str | Path, text: str | None = None) -> tuple[Scenario, Any]:
     try:
         scenario = Scenario.model_validate(tree)
     except ValidationError as exc:
-        raise ScenarioError(name, from_validation(exc, Scenario, tree)) from None
+        # Report the typed errors, then check what did validate, so one run shows every problem.
+        problems = from_validation(exc, Scenario, tree)
+        problems += check(partial(tree), tree)
+        raise ScenarioError(name, problems) from None
     if not scenario.lab:
-        scenario.lab = Path(name).stem if Path(name).stem else "lab"
+        scenario.lab = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(name).stem).strip("-") or "lab"
     problems = check(scenario, tree)
     if problems:
         raise ScenarioError(name, problems)
     return scenario, tree
+
+
+def partial(tree: Any) -> SimpleNamespace:
+    """The parts of a scenario that validate on their own; failed list items become None."""
+    def one(model, raw):
+        try:
+            return model.model_validate(raw)
+        except ValidationError:
+            return None
+
+    def items(key, model):
+        raw = tree.get(key)
+        return [one(model, item) for item in raw] if isinstance(raw, list) else []
+
+    room = one(Room, tree.get("room"))
+    return SimpleNamespace(
+        room=room, devices=items("devices", DeviceSpec), faults=items("faults", FaultEntry),
+        wiring=[w if isinstance(w, str) else one(Wire, w) for w in tree.get("wiring") or []
+                ] if isinstance(tree.get("wiring"), list) else [],
+        raw_ids=[d.get("id") for d in tree.get("devices") or [] if isinstance(d, dict)]
+        if isinstance(tree.get("devices"), list) else [])

@@ -123,7 +123,10 @@ def explain(err: dict, model: type[BaseModel] | None) -> str:
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}[kind]
         bound = next(iter(ctx.values()))
-        return f"{name} is {_show(value)}; it must be {op} {bound}"
+        return f"{name} is {_show(value)}; it must be {op} {bound:g}"
+    if kind == "literal_error" and loc and loc[-1] == "[key]":
+        allowed = [a.strip(" '") for a in str(ctx.get("expected", "")).replace(" or ", ",").split(",")]
+        return f"unknown name {_show(value)}; {did_you_mean(value, allowed)}use one of {ctx.get('expected')}"
     if kind == "literal_error":
         return f"{name} {_show(value)} is not allowed; use one of {ctx.get('expected')}"
     if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
@@ -146,7 +149,8 @@ def explain(err: dict, model: type[BaseModel] | None) -> str:
     if kind == "bool_type" or kind == "bool_parsing":
         return f"{name} must be true or false, got {_show(value)}"
     if kind == "value_error":
-        return f"{name}: {str(err['msg']).removeprefix('Value error, ')}"
+        text = str(err["msg"]).removeprefix("Value error, ")
+        return text if not loc or text.startswith(name) else f"{name}: {text}"
     return f"{name}: {err['msg']}"
 
 
@@ -163,7 +167,9 @@ def from_validation(exc: ValidationError, model: type[BaseModel], tree: Any,
     for err in exc.errors():
         loc = tuple(prefix) + tuple(err["loc"])
         owner = _model_at(model, err["loc"]) if err["loc"] else model
-        if err["type"] == "extra_forbidden" or err["type"] == "missing":
+        if loc and loc[-1] == "[key]":
+            line, col = locate(tree, loc[:-1], key=True)
+        elif err["type"] == "extra_forbidden" or err["type"] == "missing":
             line, col = locate(tree, loc[:-1] if err["type"] == "missing" else loc,
                                key=err["type"] == "extra_forbidden")
         else:

@@ -1,0 +1,22 @@
+"""``iotlab bench NAME``: performance figures, each against a baseline measured in the same run."""
+
+from __future__ import annotations
+
+import sys
+
+from ..units import parse_duration
+
+
+def main(args) -> int:
+    try:
+        until = parse_duration(args.until)
+    except ValueError as exc:
+        print(f"iotlab bench: --until: {exc}", file=sys.stderr)
+        return 2
+    if args.sensors < 1 or until <= 0:
+        print("iotlab bench: --sensors must be >= 1 and --until longer than 0s", file=sys.stderr)
+        return 2
+    if args.name == "kernel":
+        from ..bench.kernel import main as kernel
+        return kernel(args.sensors, until)
+    return 2
