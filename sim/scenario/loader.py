@@ -43,9 +43,10 @@ def read_tree(path: str | Path, text: str | None = None) -> Any:
     except DuplicateKeyError as exc:
         mark = exc.problem_mark
         key = str(exc.problem).split('"')[1] if '"' in str(exc.problem) else "a key"
+        first = _first_use(text, key, exc.context_mark.line, mark.line)
         raise ScenarioError(name, [Problem(mark.line + 1, mark.column + 1,
                                            f"duplicate key {key!r}; each key may appear once in a mapping "
-                                           f"(the first is at line {exc.context_mark.line + 1})")]) from None
+                                           f"(the first is at line {first + 1})")]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = (exc.problem or exc.context or "invalid YAML").strip()
@@ -63,6 +64,16 @@ def read_tree(path: str | Path, text: str | None = None) -> Any:
     if depth > MAX_DEPTH:
         raise ScenarioError(name, [Problem(1, 1, f"nesting is {depth} levels deep; scenarios nest at most {MAX_DEPTH}")])
     return tree
+
+
+def _first_use(text: str, key: str, start: int, end: int) -> int:
+    """The line (0-based) where ``key`` first appears between the mapping's start and its duplicate."""
+    pattern = re.compile(r"(^|[\s{,])" + re.escape(key) + r"\s*:")
+    lines = text.splitlines()
+    for number in range(start, min(end + 1, len(lines))):
+        if pattern.search(lines[number]):
+            return number
+    return start
 
 
 def _depth(node: Any, level: int = 1) -> int:
