@@ -52,22 +52,22 @@ class SensorParams(DeviceParams):
 
 class Stuck(FaultParams):
     value: float | None = Field(None, description="the value it sticks at; unset: the reading when the fault starts")
-    field: str | None = Field(None, description="which reading, e.g. humidity_rh; unset: the first")
+    field: str | None = Field(None, description="which reading, e.g. humidity_rh; unset: every reading")
 
 
 class Bias(FaultParams):
     offset: float = Field(description="added to the reading, in its unit")
-    field: str | None = Field(None, description="which reading; unset: the first")
+    field: str | None = Field(None, description="which reading; unset: every reading")
 
 
 class Drift(FaultParams):
     rate_per_h: float = Field(description="how fast the error grows, reading units per hour")
-    field: str | None = Field(None, description="which reading; unset: the first")
+    field: str | None = Field(None, description="which reading; unset: every reading")
 
 
 class Noisy(FaultParams):
     std: float = Field(gt=0, description="extra noise, standard deviation in the reading's unit")
-    field: str | None = Field(None, description="which reading; unset: the first")
+    field: str | None = Field(None, description="which reading; unset: every reading")
 
 
 class Sensor(Device):
@@ -125,7 +125,7 @@ class Sensor(Device):
 
     def _faulted(self, i: int, v: float, t: float) -> float:
         for (name, _port), fp in self.faults.items():
-            if name not in Sensor.FAULTS or self._index(fp.field) != i:
+            if name not in Sensor.FAULTS or (fp.field is not None and self._index(fp.field) != i):
                 continue
             if name == "stuck":
                 key = f"stuck:{i}"

@@ -140,6 +140,8 @@ class Simulation:
         if not speed > 0:
             raise ValueError(f"speed must be > 0, got {speed}")
         self._stop = False
+        if not self.inbox.empty():        # inputs that arrived before the run apply first
+            self.drain_inbox()
         start = self.env.now
         chunk = max((until - start) / 1000.0, 1e-3)
         wall0, sim0 = time.monotonic(), start
