@@ -189,3 +189,9 @@ def test_non_utf8_file(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(ScenarioError, match="cannot read the file"):
         load(tmp_path / "nope.yaml")
+
+
+def test_a_directory_is_not_a_scenario(tmp_path):
+    with pytest.raises(ScenarioError) as info:
+        load(tmp_path)
+    assert info.value.problems[0].format(str(tmp_path)) == f"{tmp_path}: cannot read the file: Is a directory"

@@ -39,7 +39,7 @@ def room_spec(sensors: int, until_s: float) -> dict:
 
 
 def run_iotlab(sensors: int, until_s: float, path: str) -> tuple[float, int, int]:
-    from ..scenario.build import build
+    from ..scenario.builder import build
     from ..scenario.spec import Scenario
     from ..sinks import CounterSink, JsonlSink
 

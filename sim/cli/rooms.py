@@ -10,7 +10,8 @@ def main(args) -> int:
     from rich.table import Table
 
     table = Table(title="Training rooms (IoT Application Technology, 510102)")
-    for column in ("id", "room", "实训室", "status", "what students do"):
+    table.add_column("id", no_wrap=True)
+    for column in ("room", "实训室", "status", "what students do"):
         table.add_column(column)
     for room in ROOMS:
         status = "[green]available[/green]" if available(room.id) else "[dim]planned[/dim]"

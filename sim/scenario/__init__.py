@@ -11,5 +11,5 @@ def load(path, text=None):
 
 
 def build(scenario, seed=None, sinks=()):
-    from .build import build as _build
+    from .builder import build as _build
     return _build(scenario, seed, sinks)

@@ -34,6 +34,8 @@ def read_tree(path: str | Path, text: str | None = None) -> Any:
             text = Path(path).read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
             raise ScenarioError(name, [Problem(1, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8")]) from None
+        except OSError as exc:
+            raise ScenarioError(name, [Problem(0, 0, f"cannot read the file: {exc.strerror}")]) from None
     elif len(text.encode()) > MAX_BYTES:
         raise ScenarioError(name, [Problem(1, 1, f"text is over the {MAX_BYTES}-byte cap")])
     yaml = YAML(typ="rt")

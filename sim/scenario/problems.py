@@ -16,6 +16,8 @@ class Problem:
     message: str
 
     def format(self, path: str) -> str:
+        if self.line == 0:                  # about the file as a whole (cannot read it)
+            return f"{path}: {self.message}"
         return f"{path}:{self.line}:{self.col}: {self.message}"
 
 
