@@ -69,7 +69,7 @@ class BH1750(Sensor):
     TITLE, TITLE_ZH = "BH1750 light sensor (I2C)", "BH1750 光照传感器 (I2C)"
     SUPPLY_RANGE_V, CURRENT_MA = (2.4, 3.6), 0.12
     Params = BH1750Params
-    MEASURES = (Measure("illuminance", "illuminance_lux", 0.0, 54612.5, 0.5, gain_error=0.2, noise=0.5),)
+    MEASURES = (Measure("illuminance", "illuminance_lux", 0.0, 54612.5, 1.0, gain_error=0.2, noise=0.5),)
     # opcode -> (lux per count, conversion time s, one-shot)
     MODES = {0x10: (1 / 1.2, 0.120, False), 0x11: (0.5 / 1.2, 0.120, False), 0x13: (4 / 1.2, 0.016, False),
              0x20: (1 / 1.2, 0.120, True), 0x21: (0.5 / 1.2, 0.120, True), 0x23: (4 / 1.2, 0.016, True)}

@@ -59,6 +59,16 @@ def device_section(type_name: str) -> str:
     rows = field_rows(cls.Params)
     if rows:
         out += ["Parameters:", "", markdown_table(rows, ("key", "type", "unit", "default", "limits", "description")), ""]
+    measures = getattr(cls, "MEASURES", ())
+    if measures:
+        lines = ["| reading | range | resolution | accuracy | response time |", "|---|---|---|---|---|"]
+        for m in measures:
+            accuracy = f"±{m.accuracy:g}" if m.accuracy else ""
+            if getattr(m, "gain_error", 0):
+                accuracy = (accuracy + " " if accuracy else "") + f"±{m.gain_error * 100:g} %"
+            lines.append(f"| {m.field} | {m.lo:g} .. {m.hi:g} | {m.resolution:g} | {accuracy or '—'} | "
+                         f"{f'{m.response_s:g} s' if m.response_s else '—'} |")
+        out += ["Readings (sensing element, per datasheet):", ""] + lines + [""]
     ports = cls.port_specs(params)
     out += ["Ports: " + ", ".join(f"`{n}` ({p.describe()})" for n, p in _compact_ports(ports)), ""]
     faults = faults_of(cls)
