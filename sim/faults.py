@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 
 class FaultParams(BaseModel):
@@ -41,7 +41,11 @@ def faults_of(cls: type) -> dict[str, FaultSpec]:
 def inject(sim, target: str, fault: str, params: dict[str, Any] | None = None) -> None:
     """Turn ``fault`` on at ``target`` (``dev`` or ``dev.port``), now."""
     device, port, spec = _resolve(sim, target, fault)
-    values = spec.params(**(params or {}))
+    try:
+        values = spec.params.model_validate(params or {})
+    except ValidationError as exc:
+        from .scenario.problems import explain
+        raise ValueError(f"fault {fault!r}: " + "; ".join(explain(e, spec.params) for e in exc.errors())) from None
     device.fault_on(spec, values, port)
     sim.emit(device.id, "fault.on", fault=fault, target=target, **values.model_dump())
 

@@ -81,3 +81,20 @@ def test_faults_injected_and_cleared_live(lab):
     assert [r["temperature_c"] for r in ring.of_kind("sample")][-1] == pytest.approx(28, abs=0.6)
     assert [(r["kind"], r["fault"]) for r in ring.records if r["kind"].startswith("fault")] == [
         ("fault.on", "power_loss"), ("fault.off", "power_loss"), ("fault.on", "bias")]
+
+
+@pytest.mark.parametrize("target, action, args, error", [
+    ("th9", "command", {"name": "set_poll_period", "args": {"period_s": 2}}, "no device 'th9' in this lab; devices: gw, t1"),
+    ("gw", "command", {"name": 3}, 'a command is {"name": COMMAND, "args": {...}}'),
+    ("t1", "fault.inject", {"fault": "bias", "offset": "lots"}, "fault 'bias': offset is 'lots'; it must be a number"),
+    ("t1", "fault.inject", {"fault": "bias"}, "fault 'bias': missing required key 'offset'"),
+    ("t1", "fault.inject", {}, "say which fault"),
+    ("t1.nope", "fault.inject", {"fault": "wire_break"}, "t1 has no port 'nope'; ports: loop"),
+])
+def test_bad_live_inputs_get_one_clear_line(lab, target, action, args, error):
+    sim, _ = lab(ROOM)
+    replies = []
+    sim.post(target, action, args, reply=replies.append)
+    sim.run(2)
+    assert replies[0]["ok"] is False and error in replies[0]["error"], replies
+    assert sim.now == 2

@@ -42,8 +42,7 @@ def build(scenario: Scenario, seed: int | None = None, sinks: Iterable = ()) -> 
         faults.schedule(sim, entry.target, entry.fault, entry.params, entry.at, entry.end_s)
     for event in scenario.environment.events:
         _announce(sim, event)
-    sim.handlers["command"] = lambda msg: sim.devices[msg.target].command(
-        msg.args.get("name", ""), dict(msg.args.get("args", {})))
+    sim.handlers["command"] = lambda msg: _command(sim, msg)
     sim.handlers["fault.inject"] = sim.handlers["fault.clear"] = lambda msg: faults.handle_message(sim, msg)
     sim.scene = {
         "name": scenario.name, "lab": scenario.lab,
@@ -86,6 +85,18 @@ def _merge(first: Net | None, second: Net | None, form: str) -> Net:
         dev.nets[port] = first
     first.links.extend(second.links)
     return first
+
+
+def _command(sim: Simulation, msg) -> dict:
+    """Inbox handler: ``{"name": COMMAND, "args": {...}}`` for one device."""
+    device = sim.devices.get(msg.target)
+    if device is None:
+        raise ValueError(f"no device {msg.target!r} in this lab; devices: {', '.join(sim.devices)}")
+    name, args = msg.args.get("name"), msg.args.get("args", {})
+    if not isinstance(name, str) or not isinstance(args, dict):
+        raise ValueError('a command is {"name": COMMAND, "args": {...}}; '
+                         f"{device.id} takes: {', '.join(device.COMMANDS) or 'no commands'}")
+    return device.command(name, dict(args))
 
 
 def _announce(sim: Simulation, event) -> None:
