@@ -13,7 +13,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sim.buses import i2c_transfer, rs485_transaction
+from sim.buses import i2c_transfer, rs485_transaction, silence_s
 from sim.device import Device, DeviceParams
 from sim.ports import bus, input_of
 from sim.trace import time_key
@@ -25,7 +25,7 @@ from .sensors_rs485 import BAUD_CODES
 
 class AlarmRule(BaseModel):
     """A threshold on one reading; the gateway raises and clears an alarm record."""
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     device: str = Field(description="the sensor whose reading is watched", examples=["th1"])
     field: str = Field(description="the reading, e.g. temperature_c", examples=["temperature_c"])
     above: float | None = Field(None, description="raise when the reading goes above this")
@@ -44,7 +44,7 @@ class AlarmRule(BaseModel):
 
 
 class GatewayParams(DeviceParams):
-    poll_period_s: float = Field(1.0, gt=0, le=3600, description="how often every channel is read, s")
+    poll_period_s: float = Field(1.0, ge=0.01, le=3600, description="how often every channel is read, s")
     analog_inputs: int = Field(4, ge=0, le=1024, description="number of analog inputs ai1..aiN (voltage or 4-20 mA)")
     digital_inputs: int = Field(4, ge=0, le=64, description="number of digital inputs di1..diN")
     single_wire_pins: int = Field(2, ge=0, le=16, description="number of single-wire pins dio1..dioN")
@@ -64,7 +64,7 @@ class Gateway(Device):
     TITLE, TITLE_ZH = "Embedded gateway (AI/DI/single-wire/I2C/RS-485)", "嵌入式网关"
     SUPPLY_RANGE_V, CURRENT_MA = (9.0, 36.0), 250.0
     Params = GatewayParams
-    COMMANDS = {"set_poll_period": "period_s: new polling period in seconds (> 0)"}
+    COMMANDS = {"set_poll_period": "period_s: new polling period, 0.01 to 3600 seconds"}
 
     @classmethod
     def port_specs(cls, params):
@@ -122,8 +122,8 @@ class Gateway(Device):
         if name != "set_poll_period":
             return super().command(name, args)
         period = args.get("period_s")
-        if not isinstance(period, (int, float)) or isinstance(period, bool) or not 0 < period <= 3600:
-            raise ValueError(f"set_poll_period needs period_s, a number of seconds in (0, 3600]; got {period!r}")
+        if not isinstance(period, (int, float)) or isinstance(period, bool) or not 0.01 <= period <= 3600:
+            raise ValueError(f"set_poll_period needs period_s, a number of seconds from 0.01 to 3600; got {period!r}")
         self.p = self.p.model_copy(update={"poll_period_s": float(period)})
         self.emit("state", state="config", poll_period_s=float(period))
         return {"ok": True, "poll_period_s": float(period)}
@@ -201,7 +201,7 @@ class Gateway(Device):
 
     def _modbus_cycle(self):
         env, p = self.sim.env, self.p
-        silence = 3.5 * 11 / p.rs485_baud
+        silence = silence_s(p.rs485_baud, p.rs485_parity)
         try:
             for dev, address, function, start, count in self._modbus:
                 if not self.powered:
@@ -211,10 +211,12 @@ class Gateway(Device):
                     self.sim, self, "rs485", request, p.rs485_baud, p.rs485_parity, p.modbus_timeout_s)
                 if reply is not None:
                     result = parse_registers_reply(reply, address, function, count)
-                    if isinstance(result, str):
-                        self.emit("frame.lost", port="rs485", bus="rs485", reason=result, device=dev.id)
-                    else:
+                    if isinstance(result, list):
                         self._report(dev, "rs485", result)
+                    elif result.startswith("exception"):    # a good frame that says no
+                        self._bad_input(dev.id, "rs485", f"Modbus {result} from address {address}")
+                    else:
+                        self.emit("frame.lost", port="rs485", bus="rs485", reason=result, device=dev.id)
                 yield env.timeout(silence)
         finally:
             self._modbus_busy = False

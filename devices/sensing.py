@@ -147,9 +147,17 @@ class Sensor(Device):
         for key in [k for k in self._fault_refs if k.startswith(spec.name + ":")]:
             del self._fault_refs[key]
 
+    @classmethod
+    def fault_problem(cls, spec, params) -> str | None:
+        field = getattr(params, "field", None)
+        fields = [m.field for m in cls.MEASURES]
+        if field is not None and field not in fields:
+            return f"{cls.TYPE} has no reading {field!r}; its readings: {', '.join(fields)}"
+        return None
+
     def fault_on(self, spec, params, port) -> None:
-        if hasattr(params, "field"):
-            self._index(params.field)          # reject a field this sensor does not have
+        for key in [k for k in self._fault_refs if k.startswith(spec.name + ":")]:
+            del self._fault_refs[key]          # injected again: start from the new parameters
         super().fault_on(spec, params, port)
 
     def reading(self, i: int = 0) -> float:

@@ -70,10 +70,13 @@ class BH1750(Sensor):
     SUPPLY_RANGE_V, CURRENT_MA = (2.4, 3.6), 0.12
     Params = BH1750Params
     MEASURES = (Measure("illuminance", "illuminance_lux", 0.0, 54612.5, 1.0, gain_error=0.2, noise=0.5),)
-    # opcode -> (lux per count, conversion time s, one-shot)
-    MODES = {0x10: (1 / 1.2, 0.120, False), 0x11: (0.5 / 1.2, 0.120, False), 0x13: (4 / 1.2, 0.016, False),
-             0x20: (1 / 1.2, 0.120, True), 0x21: (0.5 / 1.2, 0.120, True), 0x23: (4 / 1.2, 0.016, True)}
-    INIT = (b"\x01", b"\x10")      # power on, continuous high-resolution mode
+    # opcode -> (lux per count, resolution in lux, conversion time s, one-shot). Datasheet: lux =
+    # count / 1.2 in H and L modes (L steps by 4 lx), count / 2.4 in H-resolution mode 2.
+    MODES = {0x10: (1 / 1.2, 1.0, 0.120, False), 0x11: (1 / 2.4, 0.5, 0.120, False),
+             0x13: (1 / 1.2, 4.0, 0.016, False), 0x20: (1 / 1.2, 1.0, 0.120, True),
+             0x21: (1 / 2.4, 0.5, 0.120, True), 0x23: (1 / 1.2, 4.0, 0.016, True)}
+    DRIVER_MODE = 0x10               # what a gateway's driver sets: continuous high resolution
+    INIT = (b"\x01", bytes([DRIVER_MODE]))      # power on, then the mode
 
     def __init__(self, sim, device_id, params, pos_m) -> None:
         super().__init__(sim, device_id, params, pos_m)
@@ -112,11 +115,14 @@ class BH1750(Sensor):
     def _update(self, t: float) -> None:
         if self._mode is None:
             return
-        lux_per_count, conv_s, one_shot = self.MODES[self._mode]
+        lux_per_count, step_lux, conv_s, one_shot = self.MODES[self._mode]
         if t - self._mode_t >= conv_s:
-            self._data = min(0xFFFF, round(self.sense(0) / lux_per_count))
+            lux = round(self.sense(0) / step_lux) * step_lux
+            self._data = min(0xFFFF, round(lux / lux_per_count))
             if one_shot:
                 self._on, self._mode = False, None
 
     def decode(self, data: bytes) -> dict:
-        return {"illuminance_lux": round(int.from_bytes(data, "big") / 1.2, 1)}
+        """The driver's conversion for the mode it set (DRIVER_MODE)."""
+        lux_per_count = self.MODES[self.DRIVER_MODE][0]
+        return {"illuminance_lux": round(int.from_bytes(data, "big") * lux_per_count, 1)}

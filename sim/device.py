@@ -13,9 +13,10 @@ from .wiring import Link, Net
 
 class DeviceParams(BaseModel):
     """Parameters a scenario may set on a device; subclasses add theirs."""
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    supply_v: float | None = Field(None, description="supply voltage, V; unset: the part's nominal supply")
+    supply_v: float | None = Field(None, description="the supply the part is wired to, V; checked against the "
+                                                     "datasheet range (unset: the nominal supply)")
 
     #: The part's datasheet supply range; a subclass sets it.
     SUPPLY_RANGE_V: ClassVar[tuple[float, float]] = (0.0, 1000.0)
@@ -76,24 +77,38 @@ class Device:
             self.emit("state", state="online" if on else "offline")
 
     # -- faults ------------------------------------------------------------------------
+    @classmethod
+    def fault_problem(cls, spec: FaultSpec, params: FaultParams) -> str | None:
+        """Why these fault parameters do not fit this type (e.g. a reading it lacks), or None."""
+        return None
+
     def fault_on(self, spec: FaultSpec, params: FaultParams, port: str | None) -> None:
-        self.faults[(spec.name, port)] = params
+        """Turn a fault on; injecting an active fault again replaces its parameters."""
+        key = (spec.name, port)
+        again = key in self.faults
+        self.faults[key] = params
+        if again:
+            return
         if spec.name == "power_loss":
             self.set_power(False)
         elif spec.name == "wire_break" and port:
             for link in self.links[port]:
-                link.broken = True
+                link.cut()
 
     def fault_off(self, spec: FaultSpec, port: str | None) -> None:
-        self.faults.pop((spec.name, port), None)
+        if (spec.name, port) not in self.faults:
+            where = f"{self.id}.{port}" if port else self.id
+            active = ", ".join(n if p is None else f"{n} on {p}" for n, p in self.faults) or "none"
+            raise ValueError(f"{where} has no active fault {spec.name!r}; active: {active}")
+        del self.faults[(spec.name, port)]
         if spec.name == "power_loss":
             self.set_power(True)
         elif spec.name == "wire_break" and port:
             for link in self.links[port]:
-                link.broken = False
+                link.mend()
 
-    def fault(self, name: str, port: str | None = None) -> FaultParams | None:
-        return self.faults.get((name, port)) if self.faults else None
+    def has_fault(self, name: str, port: str | None = None) -> bool:
+        return (name, port) in self.faults
 
     # -- wiring --------------------------------------------------------------------------
     def peer(self, port: str) -> tuple[Any, str] | None:

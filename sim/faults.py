@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 
 class FaultParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class NoParams(FaultParams):
@@ -46,6 +46,9 @@ def inject(sim, target: str, fault: str, params: dict[str, Any] | None = None) -
     except ValidationError as exc:
         from .scenario.problems import explain
         raise ValueError(f"fault {fault!r}: " + "; ".join(explain(e, spec.params) for e in exc.errors())) from None
+    problem = type(device).fault_problem(spec, values)
+    if problem:
+        raise ValueError(f"fault {fault!r}: {problem}")
     device.fault_on(spec, values, port)
     sim.emit(device.id, "fault.on", fault=fault, target=target, **values.model_dump())
 
@@ -65,10 +68,12 @@ def _resolve(sim, target: str, fault: str):
     if spec is None:
         allowed = ", ".join(sorted(faults_of(type(device)))) or "none"
         raise ValueError(f"{device.TYPE} does not support fault {fault!r}; supported: {allowed}")
-    if spec.on_port and not port:
-        raise ValueError(f"fault {fault!r} targets a wire: name the port, e.g. {dev_id}.<port>")
     if port and port not in device.ports:
         raise ValueError(f"{dev_id} has no port {port!r}; ports: {', '.join(device.ports)}")
+    if spec.on_port and not port:
+        raise ValueError(f"{fault} is a wire fault; target a port, e.g. {dev_id}.{next(iter(device.ports), 'port')}")
+    if port and not spec.on_port:
+        raise ValueError(f"{fault} applies to the whole device; target {dev_id}, not {target}")
     return device, port or None, spec
 
 
@@ -76,8 +81,8 @@ def handle_message(sim, msg) -> dict:
     """Inbox handler for ``fault.inject`` / ``fault.clear`` messages."""
     args = dict(msg.args)
     fault = args.pop("fault", None)
-    if not fault:
-        raise ValueError("say which fault: {'fault': NAME, ...}")
+    if not fault or not isinstance(fault, str):
+        raise ValueError("say which fault: {'fault': NAME, ...parameters}")
     if msg.action == "fault.inject":
         inject(sim, msg.target, fault, args)
     else:
@@ -94,5 +99,7 @@ def schedule(sim, target: str, fault: str, params: dict[str, Any],
         inject(sim, target, fault, params)
         if until_s is not None:
             yield sim.env.timeout(until_s - sim.now)
-            clear(sim, target, fault)
+            device, port, _ = _resolve(sim, target, fault)
+            if device.has_fault(fault, port):       # unless it was cleared by hand meanwhile
+                clear(sim, target, fault)
     sim.env.process(run())

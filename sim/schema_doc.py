@@ -7,7 +7,7 @@ from .environment import QUANTITIES
 from .faults import faults_of
 from .reference import field_rows, markdown_table
 from .scenario.spec import (Bench, DeviceSpec, EnvironmentSpec, Event, FaultEntry, QuantitySpec, Room,
-                            Scenario, Wall, Wire)
+                            Scenario, Wall)
 
 INTRO = """\
 # Scenario file reference
@@ -28,7 +28,6 @@ SECTIONS = [
     ("environment.<quantity>", QuantitySpec),
     ("environment.events[]", Event),
     ("devices[]", DeviceSpec),
-    ("wiring[] as a mapping", Wire),
     ("faults[]", FaultEntry),
 ]
 

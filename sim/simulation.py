@@ -43,11 +43,11 @@ class Simulation:
         return self.env.now
 
     def every(self, period_s: float, fn: Callable[[], None], start_s: float = 0.0) -> None:
-        """Call ``fn()`` every ``period_s`` from ``start_s`` on.
+        """Call ``fn()`` every ``period_s`` from ``start_s`` on (from now, if that has passed).
 
         Callbacks that share a period and start share one SimPy process, so a
         thousand sensors sampled at 1 Hz cost one kernel event a second, not a
-        thousand. Tick times are ``start + k * period`` exactly: no drift.
+        thousand. Tick times are ``first + k * period`` exactly: no drift.
         """
         if not period_s > 0:
             raise ValueError(f"period must be > 0 s, got {period_s}")

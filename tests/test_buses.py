@@ -27,7 +27,7 @@ def test_poll_puts_the_textbook_frame_on_the_wire_with_real_timing(lab):
     assert tx[0]["src"] == "gw" and tx[0]["data"] == "01 03 00 00 00 02 C4 0B"
     assert tx[1]["src"] == "th1" and tx[1]["data"].startswith("01 03 04")
     request_s = frame_time_s(8, 9600)                  # 8 bytes x 10 bits at 9600 bit/s
-    assert tx[1]["t"] == pytest.approx(request_s, abs=1e-6)
+    assert tx[1]["t"] == pytest.approx(request_s + 0.015, abs=1e-6)   # the slave's 15 ms turnaround
     rx = frames(ring, "frame.rx")[-1]
     assert rx["src"] == "gw" and rx["t"] == pytest.approx(request_s + 0.015 + frame_time_s(9, 9600), abs=1e-6)
     sample = frames(ring, "sample")[0]
@@ -89,9 +89,17 @@ def test_address_and_baud_change_over_the_bus_and_survive_power_loss(lab):
     assert replies[0] == write_single_request(1, 2, 6)      # FC06 echoes
     assert replies[1] is None                                # the old address is silent now
     assert replies[2][3:5] == b"\x00\x06"
-    th1.set_power(False)
-    th1.set_power(True)
-    assert th1.address == 6                                  # kept in non-volatile memory
+    sim.post("th1", "fault.inject", {"fault": "power_loss"})
+    sim.run(3)
+    sim.post("th1", "fault.clear", {"fault": "power_loss"})
+    sim.run(4)
+    after = []
+
+    def poll_again():
+        after.append((yield from rs485_transaction(sim, gw, "rs485", read_request(6, 3, 2, 1), 9600, "N", 0.2)))
+    sim.env.process(poll_again())
+    sim.run(5)
+    assert th1.powered and after[0][3:5] == b"\x00\x06"     # kept in non-volatile memory
 
 
 def test_bad_reply_crc_is_a_lost_frame_not_a_reading(lab):
@@ -106,3 +114,18 @@ def test_bad_reply_crc_is_a_lost_frame_not_a_reading(lab):
     sim.run(2)
     assert [r["reason"] for r in frames(ring, "frame.lost")] == ["crc", "crc"]
     assert not frames(ring, "sample")
+
+
+def test_two_masters_talking_at_once_garble_each_other(lab):
+    sim, ring = lab(BASE + "  - {id: gw2, type: gateway}\n"
+                    "wiring: [gw.rs485 -> th1.rs485, gw2.rs485 -> th1.rs485]\n")
+    sim.run(3)
+    assert frames(ring, "sample") == []                 # both poll at the same instants
+    assert {(r["src"], r["reason"]) for r in frames(ring, "frame.lost")} == {("gw", "collision"), ("gw2", "collision")}
+
+
+def test_a_second_master_polling_at_other_times_gets_answers_too(lab):
+    sim, ring = lab(BASE + "  - {id: gw2, type: gateway, poll_period_s: 0.7}\n"
+                    "wiring: [gw.rs485 -> th1.rs485, gw2.rs485 -> th1.rs485]\n")
+    sim.run(10)
+    assert {r["via"] for r in frames(ring, "sample")} == {"gw", "gw2"}

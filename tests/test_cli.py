@@ -101,3 +101,15 @@ def test_schema_reference_in_scenarios_is_current(cli):
 def test_argument_errors_exit_2():
     done = subprocess.run([sys.executable, "-m", "sim.cli", "frobnicate"], capture_output=True, text=True)
     assert done.returncode == 2 and "invalid choice" in done.stderr
+
+
+def test_a_full_disk_is_reported_not_a_traceback(cli):
+    code, out, err = cli("run", "sensor-lab", "--until", "20m", "--trace", "/dev/full", "--quiet")
+    assert code == 1 and "No space left on device" in err and "Traceback" not in err
+    assert "samples" in out                    # the summary still shows what ran
+
+
+def test_a_negative_seed_is_refused():
+    done = subprocess.run([sys.executable, "-m", "sim.cli", "run", "sensor-lab", "--seed", "-1"],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and "seeds are whole numbers >= 0" in done.stderr

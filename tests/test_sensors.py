@@ -132,3 +132,17 @@ def test_sensor_faults_act_on_the_element(lab):
     assert late[-1]["humidity_rh"] == pytest.approx(55, abs=3.5)
     kinds = [(r["kind"], r["fault"]) for r in ring.records if r["kind"].startswith("fault")]
     assert kinds == [("fault.on", "stuck"), ("fault.off", "stuck"), ("fault.on", "bias")]
+
+
+@pytest.mark.parametrize("mode, counts_per_lux, step_lux", [(0x10, 1.2, 1), (0x11, 2.4, 0.5), (0x13, 1.2, 4)])
+def test_bh1750_modes_scale_as_the_datasheet_says(lab, mode, counts_per_lux, step_lux):
+    sim, _ = lab(room("  - {id: gw, type: gateway, poll_period_s: 3600}\n  - {id: lux1, type: bh1750}\n",
+                      "  - gw.i2c -> lux1.i2c\n"))
+    gw, lux = sim.devices["gw"], sim.devices["lux1"]
+    sim.run(0.01)                                    # the gateway's own init (mode 0x10) is done
+    i2c_transfer(gw, "i2c", 0x23, bytes([mode]))
+    sim.run(0.2)
+    raw = int.from_bytes(i2c_transfer(gw, "i2c", 0x23, b"", 2), "big")
+    lux_read = raw / counts_per_lux
+    assert lux_read == pytest.approx(lux.sense(0), abs=step_lux + 2)        # noise 0.5 lx
+    assert lux_read / step_lux == pytest.approx(round(lux_read / step_lux), abs=0.5 / step_lux + 0.01)

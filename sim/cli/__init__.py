@@ -37,12 +37,22 @@ def _run(sp):
                     "(default: the scenario's duration)")
     sp.add_argument("--speed", default="max", metavar="max|N",
                     help="max: as fast as possible (default); 1: wall-clock time; N: N times faster")
-    sp.add_argument("--seed", type=int, metavar="N", help="override the scenario's seed")
+    sp.add_argument("--seed", type=_seed, metavar="N", help="override the scenario's seed (a whole number >= 0)")
     sp.add_argument("--trace", metavar="FILE", help="write the trace as JSON Lines")
     sp.add_argument("--csv", metavar="FILE", help="write the samples as CSV (t,device,field,value,via)")
     sp.add_argument("--headless", action="store_true",
                     help="run without a window (runs are headless until the viewer is built)")
     sp.add_argument("--quiet", action="store_true", help="print only the summary")
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; seeds are whole numbers >= 0")
+    return value
 
 
 def _validate(sp):

@@ -56,6 +56,7 @@ def main(args) -> int:
             sinks.append(CsvSink(args.csv))
     except OSError as exc:
         print(f"iotlab run: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
+        _close(sinks)
         return EXIT_USAGE
     sim = build(scenario, args.seed, sinks)
     if not args.quiet:
@@ -69,18 +70,35 @@ def main(args) -> int:
     except KeyboardInterrupt:
         print(f"interrupted at t={sim.now:.1f}s", file=sys.stderr)
         status = 130
+    except OSError as exc:     # the disk filled up, the file went away ...
+        print(f"iotlab run: cannot write the output at t={sim.now:.3f}s: {exc.strerror or exc}", file=sys.stderr)
+        status = EXIT_ERROR
     except Exception as exc:   # a model bug: say where, keep what was traced
         print(f"iotlab run: the simulation stopped at t={sim.now:.3f}s: {type(exc).__name__}: {exc}",
               file=sys.stderr)
         status = EXIT_ERROR
-    finally:
+    try:
         sim.emit("$sim", "run.end", until=sim.now)
         sim.trace.flush()
-        for sink in sinks:
-            sink.close()
+    except OSError:
+        pass                   # already reported above
+    if not _close(sinks) and status == EXIT_OK:
+        status = EXIT_ERROR
     wall = time.monotonic() - wall0
     _summary(sim, counter, wall)
     return status
+
+
+def _close(sinks) -> bool:
+    """Close every sink; report (once each) any that cannot be written. True if all closed cleanly."""
+    ok = True
+    for sink in sinks:
+        try:
+            sink.close()
+        except OSError as exc:
+            print(f"iotlab run: cannot finish writing an output file: {exc.strerror or exc}", file=sys.stderr)
+            ok = False
+    return ok
 
 
 class _Progress:

@@ -9,7 +9,7 @@ from ..environment import QUANTITIES, Change, Quantity, RoomEnvironment
 from ..simulation import Simulation
 from ..wiring import Link, Net
 from .check import wire_ends
-from .spec import EnvironmentSpec, Scenario, Wire
+from .spec import EnvironmentSpec, Scenario
 
 
 def environment_of(spec: EnvironmentSpec, seed: int) -> RoomEnvironment:
@@ -57,7 +57,7 @@ def build(scenario: Scenario, seed: int | None = None, sinks: Iterable = ()) -> 
     return sim
 
 
-def _connect(sim: Simulation, entry: str | Wire) -> dict[str, Any]:
+def _connect(sim: Simulation, entry: str) -> dict[str, Any]:
     a_id, a_port, b_id, b_port = wire_ends(entry)
     a, b = sim.devices[a_id], sim.devices[b_id]
     link = Link(a, a_port, b, b_port)
@@ -70,8 +70,7 @@ def _connect(sim: Simulation, entry: str | Wire) -> dict[str, Any]:
             if (dev, port) not in net.members:
                 net.members.append((dev, port))
             dev.nets[port] = net
-    return {"a": f"{a_id}.{a_port}", "b": f"{b_id}.{b_port}", "form": a.ports[a_port].form,
-            "length_m": entry.length_m if isinstance(entry, Wire) else 1.0}
+    return {"a": f"{a_id}.{a_port}", "b": f"{b_id}.{b_port}", "form": a.ports[a_port].form}
 
 
 def _merge(first: Net | None, second: Net | None, form: str) -> Net:

@@ -10,16 +10,12 @@ from .. import registry
 from ..faults import faults_of
 from ..ports import compatible
 from .problems import Problem, did_you_mean, from_validation, locate
-from .spec import WIRE_RE, DeviceSpec, Scenario, Wire
+from .spec import WIRE_RE, DeviceSpec, Scenario
 
 
-def wire_ends(entry: str | Wire) -> tuple[str, str, str, str] | None:
+def wire_ends(entry: str) -> tuple[str, str, str, str] | None:
     """(dev_a, port_a, dev_b, port_b) of a wiring entry, or None if it does not parse."""
-    if isinstance(entry, Wire):
-        text = f"{entry.from_} -> {entry.to}"
-    else:
-        text = entry
-    m = WIRE_RE.match(text)
+    m = WIRE_RE.match(entry)
     return m.groups() if m else None  # type: ignore[return-value]
 
 
@@ -166,10 +162,14 @@ def _check_faults(scenario: Scenario, tree, classes, ports, skip: set) -> list[P
             problems.append(Problem(*locate(tree, loc + ("until" if entry.until is not None else "duration",)),
                                     "the fault must clear after it starts; until must be later than at, duration > 0"))
         try:
-            spec.params.model_validate(entry.params)
+            values = spec.params.model_validate(entry.params)
         except ValidationError as exc:
             for p in from_validation(exc, spec.params, tree, loc):
                 if p.message.startswith("unknown key"):
                     p = Problem(p.line, p.col, p.message + " (fault parameters) and at, target, fault, duration, until")
                 problems.append(p)
+            continue
+        problem = classes[dev_id].fault_problem(spec, values)
+        if problem:
+            problems.append(Problem(*locate(tree, loc + ("field",)), problem))
     return problems

@@ -10,32 +10,43 @@ from typing import Any
 
 from pydantic import ValidationError
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .problems import Problem, ScenarioError, from_validation
-from .spec import DeviceSpec, FaultEntry, Room, Scenario, Wire
+from .spec import DeviceSpec, FaultEntry, Room, Scenario
 
 MAX_BYTES = 1 << 20          # a hand-written room is a few kilobytes
 MAX_DEPTH = 24               # the format nests at most about 6 deep
+MAX_NODES = 200_000          # a room with a thousand devices is about 20,000 values
+
+
+def _read_text(path: Path, name: str) -> str:
+    try:
+        if not path.is_file():
+            what = ("it is a directory" if path.is_dir() else
+                    "it is not a regular file" if path.exists() else "there is no such file")
+            raise ScenarioError(name, [Problem(0, 0, f"cannot read the file: {what}")])
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(name, [Problem(0, 0, f"cannot read the file: {exc.strerror}")]) from None
+    if len(data) > MAX_BYTES:
+        raise ScenarioError(name, [Problem(1, 1, f"file is over {MAX_BYTES} bytes; scenarios are capped at "
+                                                 f"{MAX_BYTES} bytes")])
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(name, [Problem(1, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                                                 "save the file as UTF-8")]) from None
 
 
 def read_tree(path: str | Path, text: str | None = None) -> Any:
     """The YAML document as a ruamel tree (mappings remember line and column)."""
     name = str(path)
     if text is None:
-        try:
-            size = Path(path).stat().st_size
-        except OSError as exc:
-            raise ScenarioError(name, [Problem(0, 0, f"cannot read the file: {exc.strerror}")]) from None
-        if size > MAX_BYTES:
-            raise ScenarioError(name, [Problem(1, 1, f"file is {size} bytes; scenarios are capped at {MAX_BYTES} bytes")])
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise ScenarioError(name, [Problem(1, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8")]) from None
-        except OSError as exc:
-            raise ScenarioError(name, [Problem(0, 0, f"cannot read the file: {exc.strerror}")]) from None
+        text = _read_text(Path(path), name)
     elif len(text.encode()) > MAX_BYTES:
         raise ScenarioError(name, [Problem(1, 1, f"text is over the {MAX_BYTES}-byte cap")])
     yaml = YAML(typ="rt")
@@ -62,9 +73,9 @@ def read_tree(path: str | Path, text: str | None = None) -> Any:
         raise ScenarioError(name, [Problem(1, 1, "the file is empty; a scenario needs at least name, room and devices")])
     if not isinstance(tree, dict):
         raise ScenarioError(name, [Problem(1, 1, "a scenario is a mapping (name:, room:, devices: ...), not a list or a value")])
-    depth = _depth(tree)
-    if depth > MAX_DEPTH:
-        raise ScenarioError(name, [Problem(1, 1, f"nesting is {depth} levels deep; scenarios nest at most {MAX_DEPTH}")])
+    problems = _shape_problems(tree)
+    if problems:
+        raise ScenarioError(name, problems)
     return tree
 
 
@@ -78,16 +89,73 @@ def _first_use(text: str, key: str, start: int, end: int) -> int:
     return start
 
 
-def _depth(node: Any, level: int = 1) -> int:
-    stack, deepest = [(node, level)], level
+def _shape_problems(tree: Any) -> list[Problem]:
+    """Tags, non-text keys, and the size and depth the tree has once aliases are expanded.
+
+    Aliases may share a node many times (a 700-byte "billion laughs" file expands to
+    millions of nodes), so sizes and heights are computed once per node and reused.
+    (ruamel.yaml turns a recursive alias into null, which the typed pass then reports.)
+    """
+    size: dict[int, int] = {}
+    height: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(tree, False)]
     while stack:
-        current, lvl = stack.pop()
-        deepest = max(deepest, lvl)
-        if lvl > MAX_DEPTH:
-            return lvl
-        children = current.values() if isinstance(current, dict) else current if isinstance(current, list) else ()
-        stack.extend((c, lvl + 1) for c in children if isinstance(c, (dict, list)))
-    return deepest
+        node, done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if done:
+            kids = [c for _, c in children if isinstance(c, (dict, list))]
+            size[key] = 1 + sum(size[id(c)] for c in kids)
+            height[key] = 1 + max((height[id(c)] for c in kids), default=0)
+            if size[key] > MAX_NODES:
+                return [Problem(1, 1, f"the file expands to more than {MAX_NODES} values "
+                                      "(through anchors and aliases); scenarios are far smaller")]
+            if height[key] > MAX_DEPTH:
+                return [Problem(1, 1, f"nesting is {height[key]} levels deep; scenarios nest at most {MAX_DEPTH}")]
+            continue
+        if key in size:
+            continue
+        for where, child in children:
+            if isinstance(child, TaggedScalar) or getattr(getattr(child, "tag", None), "value", None):
+                line, col = _child_position(node, where)
+                return [Problem(line, col, f"YAML tag {str(child.tag.value)!r} is not allowed in a scenario; "
+                                           "remove it (values are plain text, numbers, lists and mappings)")]
+            if isinstance(node, dict) and not isinstance(where, str):
+                line, col = _child_position(node, where, key=True)
+                return [Problem(line, col, f"key {_plain(where)} is not a name; keys are text "
+                                           f"(quote it if you meant the text \"{_plain(where)}\")")]
+        stack.append((node, True))
+        stack.extend((child, False) for _, child in children if isinstance(child, (dict, list)))
+    return []
+
+
+def _children(node: Any) -> list[tuple[Any, Any]]:
+    if isinstance(node, dict):
+        return list(node.items())
+    if isinstance(node, list):
+        return list(enumerate(node))
+    return []
+
+
+def _plain(value: Any) -> str:
+    return str(list(value) if isinstance(value, tuple) else value)
+
+
+def _child_position(parent: Any, where: Any, key: bool = False) -> tuple[int, int]:
+    lc = getattr(parent, "lc", None)
+    try:
+        if isinstance(parent, dict):
+            line, col = lc.key(where) if key else lc.value(where)
+        else:
+            line, col = lc.item(where)
+        return line + 1, col + 1
+    except (AttributeError, KeyError, TypeError, IndexError):
+        return _position(parent)
+
+
+def _position(node: Any) -> tuple[int, int]:
+    lc = getattr(node, "lc", None)
+    return (lc.line + 1, lc.col + 1) if lc is not None and lc.line is not None else (1, 1)
 
 
 def load(path: str | Path, text: str | None = None) -> tuple[Scenario, Any]:
@@ -126,7 +194,7 @@ def partial(tree: Any) -> SimpleNamespace:
     room = one(Room, tree.get("room"))
     return SimpleNamespace(
         room=room, devices=items("devices", DeviceSpec), faults=items("faults", FaultEntry),
-        wiring=[w if isinstance(w, str) else one(Wire, w) for w in tree.get("wiring") or []
-                ] if isinstance(tree.get("wiring"), list) else [],
+        wiring=[w if isinstance(w, str) else None for w in tree.get("wiring")]
+        if isinstance(tree.get("wiring"), list) else [],
         raw_ids=[d.get("id") for d in tree.get("devices") or [] if isinstance(d, dict)]
         if isinstance(tree.get("devices"), list) else [])

@@ -131,6 +131,8 @@ def explain(err: dict, model: type[BaseModel] | None) -> str:
         return f"unknown name {_show(value)}; {did_you_mean(value, allowed)}use one of {ctx.get('expected')}"
     if kind == "literal_error":
         return f"{name} {_show(value)} is not allowed; use one of {ctx.get('expected')}"
+    if kind == "finite_number":
+        return f"{name} is {_show(value)}; it must be a finite number"
     if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
         what = "a whole number" if kind.startswith("int") else "a number"
         return f"{name} is {_show(value)}; it must be {what}"

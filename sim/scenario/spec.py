@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from ..environment import QUANTITIES
 from ..units import parse_duration
@@ -18,7 +18,7 @@ WIRE_RE = re.compile(r"^\s*([^.\s]+)\.([^\s]+)\s*(?:->|<->|--)\s*([^.\s]+)\.([^\
 
 
 class Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Wall(Spec):
@@ -55,10 +55,16 @@ class QuantitySpec(Spec):
     daily_amplitude: float | None = Field(None, description="half the day-night swing (negative: lowest at peak_hour)", examples=[2])
     peak_hour: float | None = Field(None, ge=0, le=24, description="hour of day of the daily maximum", examples=[15])
     noise: float | None = Field(None, ge=0, description="standard deviation of slow random variation", examples=[0.3])
-    noise_tau_s: float | None = Field(None, gt=0, description="how slowly that variation wanders, seconds", examples=[600])
+    noise_tau_s: float | None = Field(None, ge=10, description="how slowly that variation wanders, seconds", examples=[600])
     per_person: float | None = Field(None, description="added for each person in the room (occupancy)", examples=[15])
     min: float | None = Field(None, description="physical lower limit")
     max: float | None = Field(None, description="physical upper limit")
+
+    @model_validator(mode="after")
+    def _limits(self):
+        if self.min is not None and self.max is not None and self.min >= self.max:
+            raise ValueError(f"min ({self.min:g}) must be below max ({self.max:g})")
+        return self
 
 
 class Event(Spec):
@@ -83,11 +89,22 @@ class EnvironmentSpec(Spec):
     occupancy: QuantitySpec = Field(default_factory=QuantitySpec, description="people in the room")
     events: list[Event] = Field(default_factory=list, description="scripted changes")
 
+    @model_validator(mode="after")
+    def _limits_with_defaults(self):
+        for name, defaults in QUANTITIES.items():
+            spec = getattr(self, name)
+            low = defaults["min"] if spec.min is None else spec.min
+            high = defaults["max"] if spec.max is None else spec.max
+            if low >= high:
+                raise ValueError(f"{name}: min {low:g} must be below max {high:g} (built-in limits: "
+                                 f"{defaults['min']:g}..{defaults['max']:g})")
+        return self
+
 
 class DeviceSpec(BaseModel):
     """A device on the plan. Keys other than these are the device type's parameters
     (see the device catalogue below, or `iotlab devices TYPE`)."""
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
     id: str = Field(pattern=ID_PATTERN, description="unique name: a letter, then letters, digits, _ or -", examples=["th1"])
     type: str = Field(description="device type from the catalogue", examples=["rs485_th"])
     pos_m: Point = Field((0.0, 0.0), description="position on the plan, metres", examples=[[2.5, 1.5]])
@@ -98,16 +115,9 @@ class DeviceSpec(BaseModel):
         return dict(self.model_extra or {})
 
 
-class Wire(Spec):
-    """A wire written as a mapping, when it needs more than its two ends."""
-    from_: str = Field(alias="from", description="one end, device.port", examples=["gw.rs485"])
-    to: str = Field(description="the other end, device.port", examples=["th1.rs485"])
-    length_m: float = Field(1.0, gt=0, description="cable length, metres", examples=[25])
-
-
 class FaultEntry(BaseModel):
     """A fault on the timeline. Keys other than these are the fault's parameters."""
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
     at: Duration = Field(description="when the fault appears", examples=["5m"])
     target: str = Field(description="a device (th1) or a device's port, for wire faults (th1.rs485)", examples=["th1"])
     fault: str = Field(description="fault name from the device's catalogue entry", examples=["power_loss"])
@@ -128,7 +138,7 @@ class FaultEntry(BaseModel):
 class Scenario(Spec):
     """A training-room scenario: the room, its environment, its devices and wires, and a fault timeline."""
     name: str = Field(description="title shown to students", examples=["Sensor application room"])
-    lab: str = Field("", pattern=r"^$|" + ID_PATTERN[1:],
+    lab: str = Field("", pattern=r"^$|" + ID_PATTERN,
                      description="lab id (MQTT topics, trace); default: the file name", examples=["sensor-lab"])
     description: str = Field("", description="what this scenario is for")
     seed: int = Field(1, ge=0, description="random seed: same seed, same trace", examples=[42])
@@ -136,7 +146,6 @@ class Scenario(Spec):
     room: Room = Field(description="the floor plan")
     environment: EnvironmentSpec = Field(default_factory=EnvironmentSpec, description="the room's physical quantities")
     devices: list[DeviceSpec] = Field(min_length=1, description="the devices in the room")
-    wiring: list[str | Wire] = Field(default_factory=list,
-                                     description='wires, "dev.port -> dev.port" (or a mapping with from/to/length_m)',
-                                     examples=[["gw.rs485 -> th1.rs485"]])
+    wiring: list[str] = Field(default_factory=list, description='wires, each "dev.port -> dev.port"',
+                              examples=[["gw.rs485 -> th1.rs485"]])
     faults: list[FaultEntry] = Field(default_factory=list, description="the fault timeline")
