@@ -71,34 +71,57 @@ class Quantity:
 class _SlowNoise:
     """An Ornstein-Uhlenbeck process sampled on a grid and interpolated linearly.
 
-    Grid point k depends only on the seed and k, however the process is queried.
+    Grid point k depends only on the seed and k, however the process is queried. The grid is
+    made in chunks; only the generator state and first value of each chunk are kept, plus the
+    few chunks last used, so a month-long run does not hold a month of grid points.
     """
+
+    CHUNK = 4096
+    KEEP = 4
 
     def __init__(self, gen: np.random.Generator, sigma: float, tau_s: float) -> None:
         self.sigma, self.step = sigma, tau_s / 8.0
-        self._gen = gen
         self._a = math.exp(-self.step / tau_s)
         self._b = sigma * math.sqrt(1.0 - self._a * self._a)
-        self._grid: list[float] = [float(gen.standard_normal()) * sigma]
+        first = float(gen.standard_normal()) * sigma
+        self._gen = gen
+        self._starts: list[tuple[dict, float]] = [(gen.bit_generator.state, first)]
+        self._chunks: dict[int, list[float]] = {}
 
-    def _extend(self, k: int) -> None:
-        grid, a, b = self._grid, self._a, self._b
-        need = k + 1 - len(grid)
-        draws = self._gen.standard_normal(max(need, 256)).tolist()
-        x = grid[-1]
+    def _chunk(self, c: int) -> list[float]:
+        values = self._chunks.get(c)
+        if values is not None:
+            return values
+        while len(self._starts) <= c:                 # walk forward to find where chunk c starts
+            self._make(len(self._starts) - 1)
+        values = self._make(c)
+        return values
+
+    def _make(self, c: int) -> list[float]:
+        state, x = self._starts[c]
+        self._gen.bit_generator.state = state
+        draws = self._gen.standard_normal(self.CHUNK).tolist()
+        a, b = self._a, self._b
+        values = [x]
         for z in draws:
             x = a * x + b * z
-            grid.append(x)
+            values.append(x)                          # CHUNK + 1 points: the last starts chunk c + 1
+        if len(self._starts) == c + 1:
+            self._starts.append((self._gen.bit_generator.state, x))
+        self._chunks[c] = values
+        if len(self._chunks) > self.KEEP:
+            del self._chunks[next(iter(self._chunks))]
+        return values
 
     def __call__(self, t: float) -> float:
         if self.sigma == 0.0:
             return 0.0
         pos = t / self.step
         k = int(pos)
-        if k + 1 >= len(self._grid):
-            self._extend(k + 1)
+        c, i = divmod(k, self.CHUNK)
+        values = self._chunk(c)
         frac = pos - k
-        return self._grid[k] * (1.0 - frac) + self._grid[k + 1] * frac
+        return values[i] * (1.0 - frac) + values[i + 1] * frac
 
 
 class RoomEnvironment:

@@ -77,3 +77,16 @@ def test_noise_is_the_same_whatever_order_it_is_asked_in():
     assert [forward.value("temperature", t) for t in times] == \
         list(reversed([backward.value("temperature", t) for t in reversed(times)]))
     assert not math.isnan(forward.value("temperature", 9000.0))
+
+
+def test_a_long_run_keeps_only_a_few_chunks_of_noise():
+    env = RoomEnvironment({"temperature": quiet("temperature", noise=0.5, noise_tau_s=10),
+                           "occupancy": quiet("occupancy")}, seed=2)
+    early = env.value("temperature", 100.0)
+    for t in range(0, 10 * 86400, 600):
+        env.value("temperature", float(t))
+    noise = env._noise["temperature"]
+    assert len(noise._chunks) <= noise.KEEP
+    assert len(noise._starts) > 100                    # ten days of 1.25-s grid points, in chunks
+    env._cache.clear()
+    assert env.value("temperature", 100.0) == early    # an old chunk is made again, identically
