@@ -37,7 +37,7 @@ def test_typo_in_a_key_suggests_the_right_one(write_scenario):
 
 def test_wrong_type_names_the_key_and_what_it_must_be(write_scenario):
     lines = problems(write_scenario, GOOD.replace("size_m: [10, 7]", "size_m: [ten, 7]"))
-    assert lines == ["lab.yaml:2:17: size_m is 'ten'; it must be a number"]
+    assert lines == ["lab.yaml:2:17: size_m x is 'ten'; it must be a number"]
 
 
 def test_missing_required_field(write_scenario):
@@ -128,7 +128,8 @@ def test_supply_outside_the_datasheet_range(write_scenario):
     ("{at: 1m, target: th1.rs485, fault: stuck}", "stuck applies to the whole device; target th1"),
     ("{at: 2m, target: gw, fault: power_loss, until: 1m}", "the fault must clear after it starts"),
     ("{at: 2m, target: th1, fault: bias}", "missing required key 'offset'"),
-    ("{at: 2m, target: th1, fault: bias, offset: 1, scale: 2}", "unknown key 'scale'"),
+    ("{at: 2m, target: th1, fault: bias, offset: 1, scale: 2}",
+     "unknown key 'scale' for fault bias; allowed: offset, field, at, target, fault, duration, until"),
     ("{at: 2m, target: th9, fault: power_loss}", "no device 'th9' to fault; did you mean 'th1'?"),
     ("{at: later, target: th1, fault: power_loss}", "at: cannot read 'later' as a duration"),
 ])
@@ -198,7 +199,7 @@ def test_a_directory_is_not_a_scenario(tmp_path):
 
 def test_not_a_number_is_refused(write_scenario):
     lines = problems(write_scenario, GOOD.replace("pos_m: [2, 2]}", "pos_m: [2, .nan]}"))
-    assert lines == ["lab.yaml:5:42: pos_m is nan; it must be a finite number"]
+    assert lines == ["lab.yaml:5:42: pos_m y is nan; it must be a finite number"]
 
 
 def test_infinite_parameters_are_refused(write_scenario):
@@ -251,7 +252,7 @@ def test_a_device_file_is_not_read_forever(tmp_path):
     ("environment: {humidity: {min: 50, max: 10}}", "min (50) must be below max (10)"),
     ("environment: {co2: {min: 20000}}", "co2: min 20000 must be below max 10000"),
     ("lab: a/#/+/b", "lab 'a/#/+/b' is not a valid name"),
-    ("wiring: [5]", "wiring must be text, got 5"),
+    ("wiring: [5]", "entry 1 of wiring must be text, got 5"),
 ])
 def test_more_values_that_cannot_work(write_scenario, body, message):
     text = GOOD.replace("wiring:\n  - gw.rs485 -> th1.rs485\n", "") + body + "\n"

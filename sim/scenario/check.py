@@ -10,7 +10,7 @@ from .. import registry
 from ..faults import faults_of
 from ..ports import compatible
 from .problems import Problem, did_you_mean, from_validation, locate
-from .spec import WIRE_RE, DeviceSpec, Scenario
+from .spec import WIRE_RE, DeviceSpec, FaultEntry, Scenario
 
 
 def wire_ends(entry: str) -> tuple[str, str, str, str] | None:
@@ -166,7 +166,11 @@ def _check_faults(scenario: Scenario, tree, classes, ports, skip: set) -> list[P
         except ValidationError as exc:
             for p in from_validation(exc, spec.params, tree, loc):
                 if p.message.startswith("unknown key"):
-                    p = Problem(p.line, p.col, p.message + " (fault parameters) and at, target, fault, duration, until")
+                    key = p.message.split("'")[1]
+                    own = list(spec.params.model_fields)
+                    allowed = own + [k for k in FaultEntry.model_fields]
+                    p = Problem(p.line, p.col, f"unknown key {key!r} for fault {entry.fault}; "
+                                               f"{did_you_mean(key, allowed)}allowed: {', '.join(allowed)}")
                 problems.append(p)
             continue
         problem = classes[dev_id].fault_problem(spec, values)

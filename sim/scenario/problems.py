@@ -73,7 +73,12 @@ def _start(node: Any) -> tuple[int, int]:
 
 
 def _field_name(loc: Sequence[Any]) -> str:
-    names = [str(p) for p in loc if isinstance(p, str) and not p.startswith(("function-", "union["))]
+    parts = [p for p in loc if not (isinstance(p, str) and p.startswith(("function-", "union[")))]
+    names = [str(p) for p in parts if isinstance(p, str)]
+    if parts and isinstance(parts[-1], int) and names:
+        if names[-1].endswith("_m") and parts[-1] in (0, 1):     # a point [x, y] in metres
+            return f"{names[-1]} {'xy'[parts[-1]]}"
+        return f"entry {parts[-1] + 1} of {names[-1]}"
     return names[-1] if names else "value"
 
 
