@@ -69,7 +69,8 @@ def device_section(type_name: str) -> str:
                          f"{f'{m.response_s:g} s' if m.response_s else '—'} |")
         out += ["Readings (sensing element, per datasheet):", ""] + lines + [""]
     ports = cls.port_specs(params)
-    out += ["Ports: " + ", ".join(f"`{n}` ({p.describe()})" for n, p in _compact_ports(ports)), ""]
+    out += ["Ports: " + ", ".join(f"`{n}` ({p.doc + ': ' if p.doc else ''}{p.describe()})"
+                                  for n, p in _compact_ports(ports)), ""]
     faults = faults_of(cls)
     lines = ["| fault | target | parameters | symptom |", "|---|---|---|---|"]
     for name, spec in faults.items():

@@ -15,8 +15,7 @@ from typing import Callable, Iterable
 Record = dict
 Subscriber = Callable[[Record], None]
 
-#: Keys every record has, in this order.
-HEAD = ("t", "src", "kind")
+#: Every record starts with the keys ``t``, ``src`` and ``kind``, in that order.
 #: Keys of a ``sample`` record that are not readings.
 SAMPLE_META = frozenset({"t", "src", "kind", "via"})
 
@@ -44,7 +43,7 @@ class TraceBus:
         self._handlers.append((sink, batch, None if kinds is None else frozenset(kinds)))
 
     def unsubscribe(self, sink) -> None:
-        self._handlers = [h for h in self._handlers if h[0] is not sink]
+        self._handlers = [h for h in self._handlers if h[0] != sink]   # == : bound methods are new objects
 
     def flush(self) -> None:
         """Hand every queued record to every subscriber, in order."""

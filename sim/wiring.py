@@ -27,10 +27,6 @@ class Link:
     def peer(self, device) -> tuple[object, str]:
         return (self.b, self.b_port) if device is self.a else (self.a, self.a_port)
 
-    @property
-    def name(self) -> str:
-        return f"{self.a.id}.{self.a_port}->{self.b.id}.{self.b_port}"
-
 
 @dataclass(eq=False)
 class Net:

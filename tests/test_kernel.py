@@ -130,3 +130,7 @@ def test_trace_records_reach_sinks_in_order_with_a_kind_filter(sim):
     assert [r["kind"] for r in everything[:3]] == ["sample", "alarm", "sample"]
     assert [r["t"] for r in alarms] == [0.0, 2.0]
     assert list(everything[0]) == ["t", "src", "kind", "value"]
+    sim.trace.unsubscribe(everything.append)
+    count = len(everything)
+    sim.run(6.0)
+    assert len(everything) == count and len(alarms) == 3
