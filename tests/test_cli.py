@@ -32,7 +32,8 @@ def test_rooms_lists_all_eight_with_availability(cli):
 
 def test_run_a_room_prints_a_summary_and_writes_trace_and_csv(cli, tmp_path):
     trace, table = tmp_path / "t.jsonl", tmp_path / "s.csv"
-    code, out, err = cli("run", "sensor-lab", "--until", "90s", "--trace", str(trace), "--csv", str(table))
+    code, out, err = cli("run", "sensor-lab", "--until", "90s", "--trace", str(trace), "--csv", str(table),
+                         "--mqtt", "off")
     assert code == 0, err
     assert "1m30s simulated" in out and "samples" in out and "frames lost" in out and "alarms" in out
     records = [json.loads(line) for line in trace.read_text().splitlines()]
@@ -45,7 +46,7 @@ def test_run_a_room_prints_a_summary_and_writes_trace_and_csv(cli, tmp_path):
 
 def test_run_a_file(cli, tmp_path):
     path = scenario_dir() / "rooms" / "sensor-lab.yaml"
-    code, out, _ = cli("run", str(path), "--until", "10s", "--quiet")
+    code, out, _ = cli("run", str(path), "--until", "10s", "--quiet", "--mqtt", "off")
     assert code == 0 and "10s simulated" in out
 
 
@@ -66,7 +67,8 @@ def test_bad_speed_and_until_exit_2(cli):
 
 
 def test_unwritable_trace_exits_2(cli, tmp_path):
-    code, _, err = cli("run", "sensor-lab", "--until", "5s", "--trace", str(tmp_path / "no" / "dir" / "t.jsonl"))
+    code, _, err = cli("run", "sensor-lab", "--until", "5s", "--trace", str(tmp_path / "no" / "dir" / "t.jsonl"),
+                       "--mqtt", "off")
     assert code == 2 and "cannot write" in err
 
 
@@ -104,7 +106,7 @@ def test_argument_errors_exit_2():
 
 
 def test_a_full_disk_is_reported_not_a_traceback(cli):
-    code, out, err = cli("run", "sensor-lab", "--until", "20m", "--trace", "/dev/full", "--quiet")
+    code, out, err = cli("run", "sensor-lab", "--until", "20m", "--trace", "/dev/full", "--quiet", "--mqtt", "off")
     assert code == 1 and "No space left on device" in err and "Traceback" not in err
     assert "samples" in out                    # the summary still shows what ran
 
@@ -113,3 +115,12 @@ def test_a_negative_seed_is_refused():
     done = subprocess.run([sys.executable, "-m", "sim.cli", "run", "sensor-lab", "--seed", "-1"],
                           capture_output=True, text=True)
     assert done.returncode == 2 and "seeds are whole numbers >= 0" in done.stderr
+
+
+def test_run_publishes_to_mqtt_by_default_and_says_where():
+    done = subprocess.run([sys.executable, "-m", "sim.cli", "run", "sensor-lab", "--until", "30s",
+                           "--lab-id", "cli-default-test"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "MQTT: mqtt://127.0.0.1:" in done.stderr and "lab 'cli-default-test'" in done.stderr
+    assert ("already running on localhost" in done.stderr) or ("started for this run" in done.stderr)
+    assert "mosquitto_sub -h 127.0.0.1" in done.stderr

@@ -9,7 +9,7 @@ def run_trace(tmp_path, name, seed, hashseed):
     out = tmp_path / f"{name}.jsonl"
     env = dict(os.environ, PYTHONHASHSEED=str(hashseed))
     subprocess.run([sys.executable, "-m", "sim.cli", "run", "sensor-lab", "--until", "3m", "--seed", str(seed),
-                    "--trace", str(out), "--quiet"], check=True, env=env, capture_output=True)
+                    "--trace", str(out), "--quiet", "--mqtt", "off"], check=True, env=env, capture_output=True)
     return out.read_bytes()
 
 

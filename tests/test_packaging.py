@@ -18,7 +18,7 @@ def test_installed_copy_runs_a_room_from_elsewhere(tmp_path):
     where = subprocess.run([sys.executable, "-c", "import sim, scenarios; print(sim.__file__); print(scenarios.__file__)"],
                            cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
     assert all(line.startswith(str(target)) for line in where.stdout.split())
-    done = subprocess.run([str(target / "bin" / "iotlab"), "run", "sensor-lab", "--until", "30s", "--quiet"],
+    done = subprocess.run([str(target / "bin" / "iotlab"), "run", "sensor-lab", "--until", "30s", "--quiet", "--mqtt", "off"],
                           cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "30s simulated" in done.stdout

@@ -43,6 +43,23 @@ def _run(sp):
     sp.add_argument("--headless", action="store_true",
                     help="run without a window (runs are headless until the viewer is built)")
     sp.add_argument("--quiet", action="store_true", help="print only the summary")
+    m = sp.add_argument_group("live MQTT", "Publish the running lab to a broker and take commands back. "
+                              "With no --mqtt: a broker on localhost:1883 if one answers, else a private one "
+                              "started for the run. The password comes from the URL or IOTLAB_MQTT_PASSWORD "
+                              "and is never printed.")
+    m.add_argument("--mqtt", metavar="URL|off", help="mqtt[s]://[user[:password]@]host[:port][?client_id=..&qos=0|1"
+                   "&keepalive=s], or off")
+    m.add_argument("--lab-id", metavar="ID", help="the <lab> in iotlab/<lab>/<device>/... (default: the room id); "
+                   "give each student their own to share one broker")
+    m.add_argument("--mqtt-format", choices=["native", "thingsboard", "homeassistant"], default="native",
+                   help="payload format (default native)")
+    m.add_argument("--mqtt-qos", type=int, choices=[0, 1], help="QoS of telemetry (default 1: nothing lost)")
+    m.add_argument("--mqtt-user", metavar="NAME", help="user name (or put it in the URL)")
+    m.add_argument("--mqtt-ca", metavar="FILE", help="CA certificate for mqtts://")
+    m.add_argument("--mqtt-cert", metavar="FILE", help="client certificate for mqtts://")
+    m.add_argument("--mqtt-key", metavar="FILE", help="client key for mqtts://")
+    m.add_argument("--mqtt-outbox-max", type=int, metavar="N", default=1_000_000,
+                   help="messages kept while the broker is away (default 1,000,000)")
 
 
 def _seed(text: str) -> int:

@@ -59,6 +59,13 @@ def main(args) -> int:
         _close(sinks)
         return EXIT_USAGE
     sim = build(scenario, args.seed, sinks)
+    from . import live
+    try:
+        bridge, broker = live.start(args, sim, scenario.lab)
+    except live.LiveError as exc:
+        print(f"iotlab run: {exc}", file=sys.stderr)
+        _close(sinks)
+        return EXIT_USAGE
     if not args.quiet:
         print(f"{scenario.name} [{scenario.lab}] seed {sim.seed}: {len(sim.devices)} devices, "
               f"running {format_duration(until)} at speed {args.speed}", file=sys.stderr)
@@ -82,6 +89,7 @@ def main(args) -> int:
         sim.trace.flush()
     except OSError:
         pass                   # already reported above
+    live.stop(bridge, broker)
     if not _close(sinks) and status == EXIT_OK:
         status = EXIT_ERROR
     wall = time.monotonic() - wall0
