@@ -8,6 +8,7 @@ and are applied between events at the current simulated time.
 
 from __future__ import annotations
 
+import heapq
 import math
 import threading
 import time
@@ -108,9 +109,17 @@ class Simulation:
         """Process every event up to ``t`` and set the clock to ``t``."""
         if t > self.env.now:
             self.env.run(until=t)
+            self._discard_stop_marker()
         if not self.inbox.empty():
             self.drain_inbox()
         self.trace.flush()
+
+    def _discard_stop_marker(self) -> None:
+        """SimPy 4.1 puts the event that ended ``run(until=...)`` back on the queue (priority -1, no
+        callbacks). Left there it looks like work due now, and a paced run would spin on it."""
+        queue = self.env._queue
+        while queue and queue[0][0] == self.env.now and queue[0][1] == -1 and not queue[0][3].callbacks:
+            heapq.heappop(queue)
 
     def step(self) -> float | None:
         """Process exactly the next event (for a paused viewer); its time, or None if idle."""
@@ -155,13 +164,13 @@ class Simulation:
             if math.isinf(speed):
                 target = min(until, self.env.now + chunk)
             else:
+                # Paced: sleep until the wall clock reaches the next event (or an input arrives),
+                # then process everything due; never spin on a clock with nothing to do.
                 target = min(until, sim0 + (time.monotonic() - wall0) * speed)
-                if target <= self.env.now:
-                    next_t = self.env.peek()
-                    wait = min(0.05, max(0.001, (min(next_t, until) - self.env.now) / speed))
-                    self.inbox.arrived.wait(wait)
-                    self.drain_inbox()
-                    self.trace.flush()
+                due = min(self.env.peek(), until)
+                if due > target:
+                    if self.inbox.arrived.wait(min(0.05, (due - target) / speed)):
+                        self.advance_to(min(until, sim0 + (time.monotonic() - wall0) * speed))
                     continue
             self.advance_to(target)
             if on_progress is not None:

@@ -29,13 +29,16 @@ def _scheduled(env: simpy.Environment) -> int:
 
 
 def room_spec(sensors: int, until_s: float) -> dict:
-    devices = [{"id": "gw", "type": "gateway", "analog_inputs": sensors, "digital_inputs": 0,
-                "single_wire_pins": 0, "pos_m": [1, 1]}]
+    """``sensors`` LM35s at 1 Hz on gateways of up to 1,000 analog inputs each."""
+    per = 1000
+    gateways = [f"gw{g}" if g else "gw" for g in range((sensors + per - 1) // per)]
+    devices = [{"id": gw, "type": "gateway", "analog_inputs": min(per, sensors - g * per), "digital_inputs": 0,
+                "single_wire_pins": 0, "pos_m": [1, 1]} for g, gw in enumerate(gateways)]
     devices += [{"id": f"t{i:04d}", "type": "lm35", "pos_m": [1 + (i % 40) * 0.5, 1 + (i // 40) * 0.5]}
                 for i in range(sensors)]
     return {"name": "kernel benchmark", "lab": "bench", "seed": 1, "duration": until_s,
             "room": {"size_m": [25, 1 + sensors // 40 * 0.5 + 1]}, "devices": devices,
-            "wiring": [f"gw.ai{i + 1} -> t{i:04d}.out" for i in range(sensors)]}
+            "wiring": [f"{gateways[i // per]}.ai{i % per + 1} -> t{i:04d}.out" for i in range(sensors)]}
 
 
 def run_iotlab(sensors: int, until_s: float, path: str) -> tuple[float, int, int]:

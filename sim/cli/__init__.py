@@ -85,9 +85,12 @@ def _schema(sp):
 
 
 def _bench(sp):
-    sp.add_argument("name", choices=["kernel"], help="which benchmark")
+    sp.add_argument("name", choices=["kernel", "mqtt"], help="which benchmark")
     sp.add_argument("--sensors", type=int, default=1000, help="sensors in the room (default 1000)")
-    sp.add_argument("--until", default="1h", metavar="DURATION", help="simulated time (default 1h)")
+    sp.add_argument("--until", metavar="DURATION", help="simulated time (default: 1h for kernel, 1m for mqtt)")
+    sp.add_argument("--live-devices", type=int, default=5000, help="mqtt: devices in the real-time run (default 5000)")
+    sp.add_argument("--live-seconds", type=float, default=60, help="mqtt: length of the real-time run, s "
+                    "(default 60; 0 skips it)")
 
 
 _ARGS = {"rooms": _rooms, "run": _run, "validate": _validate, "devices": _devices,

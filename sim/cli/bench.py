@@ -9,7 +9,7 @@ from ..units import parse_duration
 
 def main(args) -> int:
     try:
-        until = parse_duration(args.until)
+        until = parse_duration(args.until or ("1h" if args.name == "kernel" else "1m"))
     except ValueError as exc:
         print(f"iotlab bench: --until: {exc}", file=sys.stderr)
         return 2
@@ -19,4 +19,8 @@ def main(args) -> int:
     if args.name == "kernel":
         from ..bench.kernel import main as kernel
         return kernel(args.sensors, until)
-    return 2
+    if args.live_devices < 1 or args.live_seconds < 0:
+        print("iotlab bench mqtt: --live-devices must be >= 1 and --live-seconds >= 0", file=sys.stderr)
+        return 2
+    from ..bench.mqtt import main as mqtt
+    return mqtt(args.sensors, until, args.live_devices, args.live_seconds)
