@@ -1,10 +1,12 @@
 """The MQTT bridge: a trace sink that publishes a running lab and feeds commands back into it.
 
-Threads: the simulation only formats records and drops them on a queue (it never waits for
-the network); a worker thread owns the outbox and hands messages to paho; paho's network
-thread talks to the broker and reconnects with back-off. With QoS 1, every numbered message
-waits in the SQLite outbox until the broker acknowledges it, so a broker restart or a network
-cut loses nothing; messages that a full outbox had to drop are reported by sequence number.
+Two threads: the simulation only formats records and drops them on a queue (it never waits
+for the network); one worker thread owns the paho client, the outbox and the socket: it
+connects and reconnects with back-off, hands messages over, and runs paho's network loop
+itself, so a publish is written at once instead of waking a second network thread. With
+QoS 1 every numbered message waits in the SQLite outbox until the broker acknowledges it, so
+a broker restart or a network cut loses nothing; messages a full outbox had to drop are
+reported by sequence number.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import queue
 import ssl
 import sys
 import threading
+import time
 import uuid
 from typing import Callable
 
@@ -24,6 +27,8 @@ from .outbox import Outbox
 
 MAX_COMMAND_BYTES = 4096
 WINDOW = 500            # messages handed to paho and not yet acknowledged, at most
+POLL_S = 0.005          # the worker's network wait while there is traffic; idle it waits longer
+IDLE_POLL_S = 0.02
 
 
 class MqttBridge:
@@ -37,11 +42,12 @@ class MqttBridge:
         self.dropped: dict[str, list[int]] = {}     # QoS 0 messages that found no connection
         self.connected = threading.Event()
         self._ever_connected = False
-        self._acked: queue.SimpleQueue = queue.SimpleQueue()
+        self._socket_open = False
+        self._acked: list[int] = []
         self._mids: dict[int, int] = {}
         self._handed = 0
-        self._stopping = threading.Event()
         self._warned_full = False
+        self._last_problem = ""
         self.client = self._make_client()
         self._worker = threading.Thread(target=self._work, name="iotlab-mqtt", daemon=True)
 
@@ -60,19 +66,15 @@ class MqttBridge:
                 context.load_cert_chain(c.cert_file, c.key_file)
             client.tls_set_context(context)
         client.will_set(self.format.will_topic, b"offline", qos=1, retain=True)
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         client.on_message = self._on_message
         return client
 
     def start(self, connect_timeout_s: float = 10.0) -> None:
-        """Connect (waiting up to ``connect_timeout_s`` for the first connection) and start publishing."""
-        self.client.connect_async(self.config.host, self.config.port, self.config.keepalive)
-        self.client.loop_start()
-        self._worker.start()
+        """Start the worker and wait up to ``connect_timeout_s`` for the first connection."""
         self.queue.put(("messages", self.format.startup()))
+        self._worker.start()
         if not self.connected.wait(connect_timeout_s):
             self.log(f"MQTT: no answer from {self.config.url()} yet; messages wait in the outbox "
                      "and go out once it answers" if self.outbox else
@@ -90,22 +92,19 @@ class MqttBridge:
     def close(self, drain_timeout_s: float = 30.0) -> None:
         """Publish the lab going offline, wait for the outbox to empty, and disconnect."""
         self.queue.put(("messages", self.format.shutdown()))
-        self.queue.put(("stop", None))
-        self._worker.join(drain_timeout_s if self._ever_connected else 0.5)
+        self.queue.put(("stop", drain_timeout_s if self._ever_connected else 0.5))
+        self._worker.join()
         waiting = len(self.outbox) if self.outbox else 0
         if waiting:
             self.log(f"MQTT: {waiting} messages were still waiting for {self.config.url()} when the run ended")
-        self._stopping.set()
-        self.client.disconnect()
-        self.client.loop_stop()
         self._report_dropped()
         if self.outbox:
             self.outbox.close()
 
-    # -- paho callbacks (network thread) ------------------------------------------------------
+    # -- paho callbacks (all in the worker thread) ---------------------------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties=None) -> None:
         if reason_code.is_failure:
-            self.log(f"MQTT: {self.config.url()} refused the connection: {reason_code}")
+            self._problem(f"MQTT: {self.config.url()} refused the connection: {reason_code}")
             return
         client.subscribe([(topic, 1) for topic in self.format.command_subscriptions])
         # Retained "online" again: the broker may have published our will while we were away.
@@ -113,16 +112,11 @@ class MqttBridge:
         if self._ever_connected:
             self.log(f"MQTT: reconnected to {self.config.url()}")
         self._ever_connected = True
+        self._last_problem = ""
         self.connected.set()
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties=None) -> None:
-        self.connected.clear()
-        if not self._stopping.is_set():
-            self.log(f"MQTT: lost {self.config.url()} ({reason_code}); retrying with back-off"
-                     + ("; messages wait in the outbox" if self.outbox else ""))
-
     def _on_publish(self, client, userdata, mid, reason_code=None, properties=None) -> None:
-        self._acked.put(mid)
+        self._acked.append(mid)
 
     def _on_message(self, client, userdata, message) -> None:
         if len(message.payload) > MAX_COMMAND_BYTES:
@@ -133,33 +127,80 @@ class MqttBridge:
         if parsed is None:
             return
         if not isinstance(parsed, Command):
-            self.queue.put(("messages", [parsed]))
+            self._accept([parsed])
             return
         answer = parsed.answer
         self.sim.post(parsed.device, "command", {"name": parsed.name, "args": parsed.args},
                       reply=lambda result: self.queue.put(("messages", [answer(result)])))
 
+    def _problem(self, text: str) -> None:
+        """Say a connection problem once, not at every retry."""
+        if text != self._last_problem:
+            self._last_problem = text
+            self.log(text)
+
     # -- the worker ------------------------------------------------------------------------------
     def _work(self) -> None:
-        stopping = False
+        backoff, next_try, deadline = 1.0, 0.0, None
         while True:
-            items = []
-            try:
-                items.append(self.queue.get(timeout=0.005 if self._busy() else 0.2))
-                while True:
-                    items.append(self.queue.get_nowait())
-            except queue.Empty:
-                pass
-            for kind, payload in items:
+            now = time.monotonic()
+            if not self._socket_open and now >= next_try:
+                if self._connect():
+                    backoff = 1.0
+                else:
+                    next_try, backoff = now + backoff, min(backoff * 2, 30.0)
+            for kind, payload in self._take(wait=not self._socket_open):
                 if kind == "stop":
-                    stopping = True
+                    deadline = time.monotonic() + payload
                 else:
                     self._accept(payload)
+            if self._socket_open:
+                if self.outbox is not None and self.connected.is_set():
+                    self._hand_over()
+                rc = self.client.loop(timeout=POLL_S if self._busy() else IDLE_POLL_S)
+                if rc != mqtt.MQTT_ERR_SUCCESS:
+                    self._lost(rc)
+                    next_try = time.monotonic() + backoff
             self._settle()
-            if self.outbox is not None and self.connected.is_set():
-                self._hand_over()
-            if stopping and not self._busy():
-                return
+            if deadline is not None and (not self._busy() or time.monotonic() > deadline):
+                break
+        if self._socket_open:
+            self.client.disconnect()
+            self.client.loop(timeout=0.1)
+
+    def _connect(self) -> bool:
+        try:
+            if self._ever_connected:
+                self.client.reconnect()
+            else:
+                self.client.connect(self.config.host, self.config.port, self.config.keepalive)
+        except ssl.SSLError as exc:
+            self._problem(f"MQTT: TLS with {self.config.url()} failed: {exc.reason or exc}; retrying with back-off")
+            return False
+        except (OSError, ValueError) as exc:
+            self._problem(f"MQTT: cannot reach {self.config.url()}: {getattr(exc, 'strerror', None) or exc}; "
+                          "retrying with back-off")
+            return False
+        self._socket_open = True
+        return True
+
+    def _lost(self, rc) -> None:
+        was_connected = self.connected.is_set()
+        self._socket_open = False
+        self.connected.clear()
+        if was_connected:
+            self.log(f"MQTT: lost {self.config.url()} ({mqtt.error_string(rc)}); retrying with back-off"
+                     + ("; messages wait in the outbox" if self.outbox else ""))
+
+    def _take(self, wait: bool) -> list:
+        items = []
+        try:
+            items.append(self.queue.get(timeout=0.1) if wait else self.queue.get_nowait())
+            while True:
+                items.append(self.queue.get_nowait())
+        except queue.Empty:
+            pass
+        return items
 
     def _busy(self) -> bool:
         return bool(self._mids) or (self.outbox is not None and len(self.outbox) > 0)
@@ -179,15 +220,8 @@ class MqttBridge:
                      "waiting messages are being dropped and will be listed at the end of the run")
 
     def _settle(self) -> None:
-        done = []
-        while True:
-            try:
-                mid = self._acked.get_nowait()
-            except queue.Empty:
-                break
-            row = self._mids.pop(mid, None)
-            if row is not None:
-                done.append(row)
+        acked, self._acked = self._acked, []
+        done = [row for row in (self._mids.pop(mid, None) for mid in acked) if row is not None]
         if done and self.outbox is not None:
             self.outbox.done(done)
             self.published += len(done)
