@@ -45,6 +45,8 @@ class AlarmRule(BaseModel):
 
 class GatewayParams(DeviceParams):
     poll_period_s: float = Field(1.0, ge=0.01, le=3600, description="how often every channel is read, s")
+    poll_offset_s: float = Field(0.0, ge=0, le=3600, description="when the first poll happens after the start, s "
+                                 "(gateways switched on at different moments poll out of step)")
     analog_inputs: int = Field(4, ge=0, le=1024, description="number of analog inputs ai1..aiN (voltage or 4-20 mA)")
     digital_inputs: int = Field(4, ge=0, le=64, description="number of digital inputs di1..diN")
     single_wire_pins: int = Field(2, ge=0, le=16, description="number of single-wire pins dio1..dioN")
@@ -113,6 +115,8 @@ class Gateway(Device):
 
     def _run(self):
         env = self.sim.env
+        if self.p.poll_offset_s:
+            yield env.timeout(self.p.poll_offset_s)
         while True:
             if self.powered:
                 self.poll()

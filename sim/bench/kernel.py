@@ -28,12 +28,13 @@ def _scheduled(env: simpy.Environment) -> int:
     return next(counter) if counter is not None else -1
 
 
-def room_spec(sensors: int, until_s: float) -> dict:
-    """``sensors`` LM35s at 1 Hz on gateways of up to 1,000 analog inputs each."""
-    per = 1000
+def room_spec(sensors: int, until_s: float, per: int = 1000, spread: bool = False) -> dict:
+    """``sensors`` LM35s at 1 Hz on gateways of up to ``per`` analog inputs each; with ``spread``,
+    the gateways' polls are spread evenly over each second instead of all at once."""
     gateways = [f"gw{g}" if g else "gw" for g in range((sensors + per - 1) // per)]
     devices = [{"id": gw, "type": "gateway", "analog_inputs": min(per, sensors - g * per), "digital_inputs": 0,
-                "single_wire_pins": 0, "pos_m": [1, 1]} for g, gw in enumerate(gateways)]
+                "single_wire_pins": 0, "pos_m": [1, 1], "poll_offset_s": g / len(gateways) if spread else 0.0}
+               for g, gw in enumerate(gateways)]
     devices += [{"id": f"t{i:04d}", "type": "lm35", "pos_m": [1 + (i % 40) * 0.5, 1 + (i // 40) * 0.5]}
                 for i in range(sensors)]
     return {"name": "kernel benchmark", "lab": "bench", "seed": 1, "duration": until_s,

@@ -44,6 +44,7 @@ class MqttBridge:
         self._ever_connected = False
         self._socket_open = False
         self._acked: list[int] = []
+        self._done_rows: list[int] = []
         self._mids: dict[int, int] = {}
         self._handed = 0
         self._warned_full = False
@@ -58,6 +59,7 @@ class MqttBridge:
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
                              protocol=mqtt.MQTTv311, clean_session=True)
         client.max_queued_messages_set(0)
+        client.max_inflight_messages_set(20)
         if c.username:
             client.username_pw_set(c.username, c.password)
         if c.tls:
@@ -149,7 +151,10 @@ class MqttBridge:
                     backoff = 1.0
                 else:
                     next_try, backoff = now + backoff, min(backoff * 2, 30.0)
-            for kind, payload in self._take(wait=not self._socket_open):
+            busy = self._busy()
+            # Idle, the worker sleeps on the queue (a new reading wakes it at once) and looks at the
+            # socket between naps; busy, it waits on the socket for acknowledgements instead.
+            for kind, payload in self._take(0.0 if busy else IDLE_POLL_S if self._socket_open else 0.1):
                 if kind == "stop":
                     deadline = time.monotonic() + payload
                 else:
@@ -157,7 +162,7 @@ class MqttBridge:
             if self._socket_open:
                 if self.outbox is not None and self.connected.is_set():
                     self._hand_over()
-                rc = self.client.loop(timeout=POLL_S if self._busy() else IDLE_POLL_S)
+                rc = self.client.loop(timeout=POLL_S if self._busy() else 0.0)
                 if rc != mqtt.MQTT_ERR_SUCCESS:
                     self._lost(rc)
                     next_try = time.monotonic() + backoff
@@ -192,10 +197,10 @@ class MqttBridge:
             self.log(f"MQTT: lost {self.config.url()} ({mqtt.error_string(rc)}); retrying with back-off"
                      + ("; messages wait in the outbox" if self.outbox else ""))
 
-    def _take(self, wait: bool) -> list:
+    def _take(self, wait_s: float) -> list:
         items = []
         try:
-            items.append(self.queue.get(timeout=0.1) if wait else self.queue.get_nowait())
+            items.append(self.queue.get(timeout=wait_s) if wait_s else self.queue.get_nowait())
             while True:
                 items.append(self.queue.get_nowait())
         except queue.Empty:
@@ -220,15 +225,21 @@ class MqttBridge:
                      "waiting messages are being dropped and will be listed at the end of the run")
 
     def _settle(self) -> None:
+        """Forget acknowledged messages; the outbox rows go in batches (one DELETE per few hundred)."""
         acked, self._acked = self._acked, []
         done = [row for row in (self._mids.pop(mid, None) for mid in acked) if row is not None]
-        if done and self.outbox is not None:
-            self.outbox.done(done)
-            self.published += len(done)
+        if self.outbox is None or not (done or self._done_rows):
+            return
+        self.published += len(done)
+        self._done_rows += done
+        if len(self._done_rows) >= WINDOW // 2 or not self._mids:
+            self.outbox.done(self._done_rows)
+            self._done_rows = []
 
     def _hand_over(self) -> None:
+        """Keep up to WINDOW messages with paho; refill in batches, not one SELECT per acknowledgement."""
         room = WINDOW - len(self._mids)
-        if room <= 0:
+        if room < WINDOW // 2 and self._mids:
             return
         for row_id, topic, payload, retain in self.outbox.after(self._handed, room):
             info = self.client.publish(topic, payload, qos=1, retain=bool(retain))

@@ -7,6 +7,7 @@ dropped and counted per device, so a report can name every sequence number that 
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 import sqlite3
 import tempfile
 
@@ -42,7 +43,7 @@ class Outbox:
         """
         if not messages:
             return 0
-        with self._db:
+        with self._transaction():
             self._db.executemany("INSERT INTO outbox (topic, payload, retain, device, seq) VALUES (?, ?, ?, ?, ?)",
                                  messages)
         self._count += len(messages)
@@ -68,9 +69,20 @@ class Outbox:
     def done(self, ids: list[int]) -> None:
         """Forget acknowledged messages."""
         if ids:
-            with self._db:
+            with self._transaction():
                 cur = self._db.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
             self._count -= cur.rowcount if cur.rowcount >= 0 else len(ids)
+
+    @contextmanager
+    def _transaction(self):
+        """One transaction for a whole batch (the connection is in autocommit mode otherwise)."""
+        self._db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def close(self) -> None:
         self._db.close()
