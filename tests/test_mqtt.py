@@ -72,7 +72,7 @@ def test_events_alarms_and_power_status(broker):
     sim.post("th1", "fault.inject", {"fault": "power_loss"})
     sim.run(600)
     bridge.close()
-    assert sub.wait_for(lambda m: len([1 for t, _, _ in m if t.endswith("$sim/status")]) >= 2)
+    assert sub.wait_for(lambda m: bool(m) and (m[-1][0], m[-1][1]) == ("iotlab/sensor-lab/$sim/status", b"offline"))
     assert sub.topic("iotlab/sensor-lab/th1/status") == [b"online", b"offline", b"offline"]
     events = [orjson.loads(p) for p in sub.topic("iotlab/sensor-lab/pt1/event")]
     assert [("error" in e, e.get("restored")) for e in events] == [(True, None), (False, True)]
@@ -115,8 +115,8 @@ def test_commands_change_a_device_and_bad_ones_do_not(broker):
     bridge.close()
     assert sub.wait_for(lambda m: len([t for t, _, _ in m if t.endswith("result")]) >= 6)
     results = [orjson.loads(p) for p in sub.topic(cmd.format("gw") + "/result")]
-    assert results[0] == {"id": 7, "ok": True, "poll_period_s": 3.0}
-    errors = " | ".join(sorted(r["error"] for r in results[1:]))     # answers come back in any order
+    assert {"id": 7, "ok": True, "poll_period_s": 3.0} in results       # answers come back in any order
+    errors = " | ".join(sorted(r["error"] for r in results if not r["ok"]))
     for expected in ("not JSON", "0.01 to 3600", "no command 'launch'", "a command is {"):
         assert expected in errors
     assert len(results) == 5                                          # the oversized one is ignored, not run
