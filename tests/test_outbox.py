@@ -37,3 +37,19 @@ def test_a_full_outbox_drops_the_oldest_not_yet_handed_over():
     assert box.dropped == {"a": [4, 5, 6, 7]}
     assert [r[0] for r in box.after(0, 20)][:3] == [1, 2, 3]
     box.close()
+
+
+def test_a_backlog_spills_to_disk_and_comes_back_in_order():
+    box = Outbox(max_messages=1000)                  # memory holds 500
+    box.put(msgs("a", 1, 300))
+    assert box.on_disk == 0
+    handed = box.after(0, 20)[-1][0]                 # 20 with the client
+    box.put(msgs("a", 301, 700), floor=handed)       # the broker fell behind: spill
+    assert box.on_disk == 680 and len(box) == 700
+    ids = [r[0] for r in box.after(handed, 1000)]
+    assert ids == list(range(21, 701))               # one sequence across both tiers
+    box.done(list(range(1, 701)))
+    assert len(box) == 0 and box.on_disk == 0
+    box.put(msgs("a", 701, 701))
+    assert box.on_disk == 0 and [r[0] for r in box.after(700, 5)] == [701]   # back in memory
+    box.close()

@@ -26,7 +26,8 @@ from .formats import Command, make_format
 from .outbox import Outbox
 
 MAX_COMMAND_BYTES = 4096
-WINDOW = 500            # messages handed to paho and not yet acknowledged, at most
+WINDOW = 30            # messages handed to paho and not yet acknowledged, at most (paho sends 20 at once)
+REFILL = 5             # hand more over once this many slots are free (measured: bigger windows are slower)
 POLL_S = 0.005          # the worker's network wait while there is traffic; idle it waits longer
 IDLE_POLL_S = 0.02
 
@@ -232,14 +233,14 @@ class MqttBridge:
             return
         self.published += len(done)
         self._done_rows += done
-        if len(self._done_rows) >= WINDOW // 2 or not self._mids:
+        if len(self._done_rows) >= 256 or not self._mids:
             self.outbox.done(self._done_rows)
             self._done_rows = []
 
     def _hand_over(self) -> None:
         """Keep up to WINDOW messages with paho; refill in batches, not one SELECT per acknowledgement."""
         room = WINDOW - len(self._mids)
-        if room < WINDOW // 2 and self._mids:
+        if room < REFILL and self._mids:
             return
         for row_id, topic, payload, retain in self.outbox.after(self._handed, room):
             info = self.client.publish(topic, payload, qos=1, retain=bool(retain))
