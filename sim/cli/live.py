@@ -59,8 +59,10 @@ def start(args, sim, lab: str):
     return bridge, broker
 
 
-def stop(bridge, broker) -> None:
+def stop(bridge, broker, quiet: bool = False) -> None:
     if bridge is not None:
         bridge.close()
+        if not quiet:
+            print(f"MQTT: {bridge.published} messages published to {bridge.config.url()}", file=sys.stderr)
     if broker is not None:
         broker.stop()

@@ -89,7 +89,7 @@ def main(args) -> int:
         sim.trace.flush()
     except OSError:
         pass                   # already reported above
-    live.stop(bridge, broker)
+    live.stop(bridge, broker, args.quiet)
     if not _close(sinks) and status == EXIT_OK:
         status = EXIT_ERROR
     wall = time.monotonic() - wall0
