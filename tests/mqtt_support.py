@@ -126,5 +126,10 @@ def make_ca(workdir: Path, name: str = "ca") -> dict[str, str]:
     (workdir / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
     run("x509", "-req", "-in", f"{name}-server.csr", "-CA", f"{name}.crt", "-CAkey", f"{name}.key",
         "-CAcreateserial", "-out", f"{name}-server.crt", "-days", "2", "-extfile", "san.ext")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}-client.key", "-out", f"{name}-client.csr",
+        "-subj", "/CN=iotlab-student")
+    run("x509", "-req", "-in", f"{name}-client.csr", "-CA", f"{name}.crt", "-CAkey", f"{name}.key",
+        "-CAcreateserial", "-out", f"{name}-client.crt", "-days", "2")
     return {"ca": str(workdir / f"{name}.crt"), "cert": str(workdir / f"{name}-server.crt"),
-            "key": str(workdir / f"{name}-server.key")}
+            "key": str(workdir / f"{name}-server.key"), "client_cert": str(workdir / f"{name}-client.crt"),
+            "client_key": str(workdir / f"{name}-client.key")}

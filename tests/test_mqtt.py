@@ -252,6 +252,25 @@ def test_tls_with_the_right_ca_and_refused_with_a_wrong_one(tmp_path):
         broker.stop()
 
 
+def test_tls_client_certificates(tmp_path):
+    ca = make_ca(tmp_path, "ca")
+    broker = Mosquitto(tmp_path, f"cafile {ca['ca']}\ncertfile {ca['cert']}\nkeyfile {ca['key']}\n"
+                       "require_certificate true\nallow_anonymous true\n").start(wait_tls=True)
+    try:
+        logs = []
+        with_cert = bridge_for(lab_sim(), broker.port, lab="mtls", logs=logs, tls=True, ca_file=ca["ca"],
+                               cert_file=ca["client_cert"], key_file=ca["client_key"])
+        with_cert.sim.run(5)
+        with_cert.close()
+        assert with_cert.published > 20 and not logs
+        without = bridge_for(lab_sim(), broker.port, lab="nocert", logs=logs, wait_s=1, tls=True, ca_file=ca["ca"])
+        without.sim.run(5)
+        without.close()
+        assert without.published == 0 and any("no answer" in line or "TLS" in line for line in logs)
+    finally:
+        broker.stop()
+
+
 def test_thingsboard_gateway_api_and_rpc(broker):
     sub = Subscriber(broker.port, ["v1/gateway/#"])
     sim = lab_sim()
