@@ -88,7 +88,11 @@ class Simulation:
         for msg in self.inbox.drain():
             result = self._dispatch(msg)
             if msg.reply is not None:
-                msg.reply(result)
+                try:
+                    msg.reply(result)
+                except Exception as exc:     # whoever asked cannot take the answer: the lab goes on
+                    self.emit(msg.target, "input.error", action=msg.action,
+                              error=f"the reply could not be delivered: {type(exc).__name__}: {exc}")
 
     def _dispatch(self, msg: Message) -> dict:
         handler = self.handlers.get(msg.action)

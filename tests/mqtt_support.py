@@ -104,13 +104,13 @@ class Subscriber:
         self.client.loop_stop()
 
 
-def publish(port: int, topic: str, payload: bytes, **auth) -> None:
+def publish(port: int, topic: str, payload: bytes, retain: bool = False, **auth) -> None:
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"pub-{free_port()}")
     if auth:
         client.username_pw_set(auth["username"], auth["password"])
     client.connect("127.0.0.1", port, 10)
     client.loop_start()
-    client.publish(topic, payload, qos=1).wait_for_publish(5)
+    client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
     client.disconnect()
     client.loop_stop()
 

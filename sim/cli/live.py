@@ -47,6 +47,17 @@ def start(args, sim, lab: str):
             raise LiveError(f"{exc}; give a broker with --mqtt URL, or --mqtt off") from None
         config = parse_url(f"mqtt://{broker.host}:{broker.port}", qos=args.mqtt_qos)
         how = broker.describe()
+    if args.mqtt_key and not args.mqtt_cert:
+        raise LiveError("--mqtt-key goes with --mqtt-cert (the client certificate)")
+    if config.tls:
+        import ssl
+        from ..mqtt.config import tls_context
+        try:
+            tls_context(config)
+        except (ssl.SSLError, OSError) as exc:
+            raise LiveError(f"cannot use the TLS files (--mqtt-ca {config.ca_file or '-'}, --mqtt-cert "
+                            f"{config.cert_file or '-'}): {getattr(exc, 'reason', None) or exc}; give PEM files, "
+                            "and an unencrypted key") from None
     from dataclasses import replace
     config = replace(config, lab=lab, format=args.mqtt_format, outbox_max=args.mqtt_outbox_max)
     bridge = MqttBridge(sim, config)

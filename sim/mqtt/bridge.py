@@ -21,7 +21,7 @@ from typing import Callable
 
 import paho.mqtt.client as mqtt
 
-from .config import MqttConfig
+from .config import MqttConfig, tls_context
 from .formats import Command, make_format
 from .outbox import Outbox
 
@@ -50,6 +50,7 @@ class MqttBridge:
         self._handed = 0
         self._warned_full = False
         self._last_problem = ""
+        self._backoff = 1.0
         self.client = self._make_client()
         self._worker = threading.Thread(target=self._work, name="iotlab-mqtt", daemon=True)
 
@@ -64,10 +65,7 @@ class MqttBridge:
         if c.username:
             client.username_pw_set(c.username, c.password)
         if c.tls:
-            context = ssl.create_default_context(cafile=c.ca_file)
-            if c.cert_file:
-                context.load_cert_chain(c.cert_file, c.key_file)
-            client.tls_set_context(context)
+            client.tls_set_context(tls_context(c))
         client.will_set(self.format.will_topic, b"offline", qos=1, retain=True)
         client.on_connect = self._on_connect
         client.on_publish = self._on_publish
@@ -79,9 +77,9 @@ class MqttBridge:
         self.queue.put(("messages", self.format.startup()))
         self._worker.start()
         if not self.connected.wait(connect_timeout_s):
-            self.log(f"MQTT: no answer from {self.config.url()} yet; messages wait in the outbox "
-                     "and go out once it answers" if self.outbox else
-                     f"MQTT: no answer from {self.config.url()} yet; QoS 0 messages are dropped until it does")
+            self.log(f"MQTT: not connected to {self.config.url()} yet; messages wait in the outbox and go "
+                     "out once it accepts us" if self.outbox else
+                     f"MQTT: not connected to {self.config.url()} yet; QoS 0 messages are dropped until it accepts us")
 
     # -- the sink (simulation thread) -----------------------------------------------------------
     def write_batch(self, records: list[dict]) -> None:
@@ -99,7 +97,9 @@ class MqttBridge:
         self._worker.join()
         waiting = len(self.outbox) if self.outbox else 0
         if waiting:
-            self.log(f"MQTT: {waiting} messages were still waiting for {self.config.url()} when the run ended")
+            numbers = self.outbox.waiting_numbers()
+            self.log(f"MQTT: {waiting} messages were still waiting for {self.config.url()} when the run ended"
+                     + (": " + "; ".join(f"{d}: {_ranges(s)}" for d, s in sorted(numbers.items())) if numbers else ""))
         self._report_dropped()
         if self.outbox:
             self.outbox.close()
@@ -116,15 +116,27 @@ class MqttBridge:
             self.log(f"MQTT: reconnected to {self.config.url()}")
         self._ever_connected = True
         self._last_problem = ""
+        self._backoff = 1.0
         self.connected.set()
 
     def _on_publish(self, client, userdata, mid, reason_code=None, properties=None) -> None:
         self._acked.append(mid)
 
     def _on_message(self, client, userdata, message) -> None:
+        try:
+            self._command(message)
+        except Exception as exc:            # a command must never stop the bridge
+            self.log(f"MQTT: ignored a command on {message.topic}: {type(exc).__name__}: {exc}")
+
+    def _command(self, message) -> None:
+        if message.retain:
+            self.log(f"MQTT: ignored a retained command on {message.topic}; publish commands without "
+                     "the retain flag, or they run again at every connection")
+            return
         if len(message.payload) > MAX_COMMAND_BYTES:
-            self.log(f"MQTT: ignored a {len(message.payload)}-byte command on {message.topic} "
-                     f"(commands are at most {MAX_COMMAND_BYTES} bytes)")
+            reply = self.format.too_big(message.topic, len(message.payload))
+            if reply is not None:
+                self._accept([reply])
             return
         parsed = self.format.command(message.topic, message.payload)
         if parsed is None:
@@ -144,14 +156,12 @@ class MqttBridge:
 
     # -- the worker ------------------------------------------------------------------------------
     def _work(self) -> None:
-        backoff, next_try, deadline = 1.0, 0.0, None
+        next_try, deadline = 0.0, None
         while True:
             now = time.monotonic()
             if not self._socket_open and now >= next_try:
-                if self._connect():
-                    backoff = 1.0
-                else:
-                    next_try, backoff = now + backoff, min(backoff * 2, 30.0)
+                if not self._connect():
+                    next_try = now + self._next_backoff()
             busy = self._busy()
             # Idle, the worker sleeps on the queue (a new reading wakes it at once) and looks at the
             # socket between naps; busy, it waits on the socket for acknowledgements instead.
@@ -166,13 +176,20 @@ class MqttBridge:
                 rc = self.client.loop(timeout=POLL_S if self._busy() else 0.0)
                 if rc != mqtt.MQTT_ERR_SUCCESS:
                     self._lost(rc)
-                    next_try = time.monotonic() + backoff
+                    next_try = time.monotonic() + self._next_backoff()
             self._settle()
             if deadline is not None and (not self._busy() or time.monotonic() > deadline):
                 break
         if self._socket_open:
             self.client.disconnect()
             self.client.loop(timeout=0.1)
+
+    def _next_backoff(self) -> float:
+        """1 s, 2 s, 4 s ... up to 30 s between attempts; back to 1 s only after a connection is accepted
+        (a broker that refuses us, or drops us at once, is not hammered every second)."""
+        delay = self._backoff
+        self._backoff = min(self._backoff * 2, 30.0)
+        return delay
 
     def _connect(self) -> bool:
         try:
@@ -214,8 +231,9 @@ class MqttBridge:
     def _accept(self, messages) -> None:
         if self.outbox is None:                     # QoS 0: now or never
             for topic, payload, retain, device, seq in messages:
-                if self.connected.is_set():
-                    self.client.publish(topic, payload, qos=0, retain=retain)
+                sent = self.connected.is_set() and \
+                    self.client.publish(topic, payload, qos=0, retain=retain).rc == mqtt.MQTT_ERR_SUCCESS
+                if sent:
                     self.published += 1
                 elif seq:
                     self.dropped.setdefault(device, []).append(seq)
@@ -244,8 +262,9 @@ class MqttBridge:
             return
         for row_id, topic, payload, retain in self.outbox.after(self._handed, room):
             info = self.client.publish(topic, payload, qos=1, retain=bool(retain))
-            if info.rc != mqtt.MQTT_ERR_SUCCESS and info.rc != mqtt.MQTT_ERR_NO_CONN:
-                break
+            if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
+                break                     # paho did not keep it: try again later
+            # Any other code (even a lost connection) means paho holds the message and resends it.
             self._mids[info.mid] = row_id
             self._handed = row_id
 

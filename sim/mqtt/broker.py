@@ -80,7 +80,9 @@ def start_private(use_mosquitto: bool = True) -> Broker:
     else:
         cmd, how = [sys.executable, "-m", "sim.mqtt.amqtt_broker", str(port)], "amqtt"
     log = open(Path(workdir.name) / "broker.log", "wb")
-    process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    # Its own session: Ctrl-C on the run must not kill the broker before the bridge has drained.
+    process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               start_new_session=True)
     broker = Broker("127.0.0.1", port, how, process, workdir)
     deadline = time.monotonic() + 15.0
     while time.monotonic() < deadline:

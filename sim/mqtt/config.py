@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+import re
+import ssl
+from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs, unquote, urlsplit
 
 FORMATS = ("native", "thingsboard", "homeassistant")
@@ -16,7 +18,7 @@ class MqttConfig:
     port: int = 1883
     tls: bool = False
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     client_id: str = ""
     qos: int = 1
     keepalive: int = 30
@@ -38,9 +40,24 @@ class MqttConfig:
         return replace(self, lab=lab)
 
 
-def parse_url(text: str, **overrides) -> MqttConfig:
+def masked(url: str) -> str:
+    """The URL with any password replaced by ***, for messages."""
+    return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+def tls_context(config: MqttConfig) -> ssl.SSLContext:
+    """The TLS context for an mqtts:// config; ssl.SSLError or OSError if the files do not work."""
+    context = ssl.create_default_context(cafile=config.ca_file)
+    if config.cert_file:
+        # An empty passphrase: an encrypted key is an error here, never a prompt in the middle of a run.
+        context.load_cert_chain(config.cert_file, config.key_file, password=lambda: "")
+    return context
+
+
+def parse_url(url: str, **overrides) -> MqttConfig:
     """``mqtt[s]://[user[:password]@]host[:port][?client_id=..&qos=0|1&keepalive=s]``; ValueError says why not."""
-    parts = urlsplit(text)
+    text = masked(url)
+    parts = urlsplit(url)
     if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
         raise ValueError(f"--mqtt {text!r}: the URL must start with mqtt:// or mqtts:// "
                          "(or be 'off'), e.g. mqtt://127.0.0.1:1883")

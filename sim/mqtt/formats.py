@@ -27,6 +27,12 @@ def _json(value: Any) -> bytes:
     return orjson.dumps(value)
 
 
+def plain_id(value: Any) -> bool:
+    """A request id the bridge will echo: a number or short text (nothing nested)."""
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)
+                             and abs(value) < 2 ** 53) or (isinstance(value, str) and len(value) <= 100)
+
+
 class Command:
     """A command parsed from the broker: which device, what to do, and how to answer."""
 
@@ -108,11 +114,20 @@ class NativeFormat:
                                                  '{"name": COMMAND, "args": {...}}'})
         if not isinstance(body, dict) or not isinstance(body.get("name"), str):
             return answer({"ok": False, "error": 'a command is {"name": COMMAND, "args": {...}, "id": optional}'})
+        if not plain_id(body.get("id")):
+            return answer({"ok": False, "error": "id must be a number or text of at most 100 characters"})
         request_id = body.get("id")
         args = body.get("args", {})
         if not isinstance(args, dict):
             return answer({"ok": False, "error": "args must be a JSON object"})
         return Command(device, body["name"], args, answer)
+
+    def too_big(self, topic: str, size: int) -> Message | None:
+        """The error answer for a command over the size cap."""
+        device = topic[len(self.base) + 1:].rsplit("/", 1)[0]
+        return (f"{self.base}/{device}/cmd/result",
+                _json({"ok": False, "error": f"the command is {size} bytes; commands are at most 4096 bytes"}),
+                False, device, 0)
 
 
 class ThingsBoardFormat(NativeFormat):
@@ -159,6 +174,9 @@ class ThingsBoardFormat(NativeFormat):
     def command_subscriptions(self) -> list[str]:
         return ["v1/gateway/rpc"]
 
+    def too_big(self, topic: str, size: int) -> None:
+        return None                       # an oversized RPC cannot be read to know whose it is
+
     def command(self, topic: str, payload: bytes) -> Command | Message | None:
         """An RPC request; None for anything else on v1/gateway/rpc (our own replies come back there too)."""
         try:
@@ -167,7 +185,9 @@ class ThingsBoardFormat(NativeFormat):
             request_id, method, params = data["id"], data["method"], data.get("params", {})
         except (orjson.JSONDecodeError, KeyError, TypeError):
             return None
-        device = name[len(self.lab) + 1:] if isinstance(name, str) and name.startswith(self.lab + ".") else str(name)
+        if not isinstance(name, str) or not name.startswith(self.lab + ".") or not plain_id(request_id):
+            return None                   # another lab's device (a class shares the broker), or not an RPC
+        device = name[len(self.lab) + 1:]
 
         def answer(result: dict) -> Message:
             return ("v1/gateway/rpc", _json({"device": name, "id": request_id, "data": result}), False, device, 0)
@@ -197,14 +217,15 @@ class HomeAssistantFormat(NativeFormat):
         out = []
         for field in fields:
             component = "binary_sensor" if field in HA_BINARY else "sensor"
-            uid = f"iotlab_{self.lab}_{device}_{field}".replace("-", "_")
+            uid = f"iotlab_{self.lab}_{device}_{field}"       # ids are [A-Za-z0-9_-]: no clashes
             config = {
                 "name": field, "unique_id": uid, "object_id": uid,
                 "state_topic": f"{self.base}/{device}/telemetry",
                 "value_template": f"{{{{ value_json.{field} }}}}",
-                "availability_topic": self.status_topic(device),
+                "availability": [{"topic": self.status_topic(device)}, {"topic": self.will_topic}],
+                "availability_mode": "all",
                 "payload_available": "online", "payload_not_available": "offline",
-                "device": {"identifiers": [f"iotlab_{self.lab}_{device}".replace("-", "_")],
+                "device": {"identifiers": [f"iotlab_{self.lab}_{device}"],
                            "name": f"{device} ({self.lab})", "model": info.get("type", ""),
                            "manufacturer": "iotlab"},
             }

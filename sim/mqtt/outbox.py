@@ -70,19 +70,31 @@ class Outbox:
         return self._enforce_bound(floor)
 
     def _enforce_bound(self, floor: int) -> int:
+        """Drop the oldest numbered messages not yet handed over. Unnumbered ones (retained statuses,
+        command results) are kept: a lost "offline" would stay wrong on the broker."""
         excess = len(self) - self.max_messages
         if excess <= 0:
             return 0
-        rows = self._db.execute("SELECT id, device, seq FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
+        rows = self._db.execute("SELECT id, device, seq FROM outbox WHERE id > ? AND seq > 0 ORDER BY id LIMIT ?",
                                 (floor, excess)).fetchall()
         if not rows:
             return 0
         for _, device, seq in rows:
-            if seq:
-                self.dropped.setdefault(device, []).append(seq)
-        self._db.execute("DELETE FROM outbox WHERE id > ? AND id <= ?", (floor, rows[-1][0]))
+            self.dropped.setdefault(device, []).append(seq)
+        with self._transaction():
+            self._db.executemany("DELETE FROM outbox WHERE id = ?", [(r[0],) for r in rows])
         self._on_disk -= len(rows)
         return len(rows)
+
+    def waiting_numbers(self) -> dict[str, list[int]]:
+        """Sequence numbers still waiting, per device (for the report when a run ends before they left)."""
+        out: dict[str, list[int]] = {}
+        rows = [(r[4], r[5]) for r in self._memory.values()]
+        rows += self._db.execute("SELECT device, seq FROM outbox ORDER BY id").fetchall()
+        for device, seq in rows:
+            if seq:
+                out.setdefault(device, []).append(seq)
+        return out
 
     def after(self, last_id: int, limit: int) -> list[tuple[int, str, bytes, bool]]:
         """Waiting messages newer than ``last_id``, oldest first: (id, topic, payload, retain)."""
