@@ -106,7 +106,8 @@ class Gateway(Device):
                         if hasattr(dev, "modbus_poll")]
         self._modbus_busy = False
         self._emit = self.sim.trace.emit
-        self._bad: dict[str, str] = {}
+        self._bad: dict[str, str] = {}          # device -> the problem last reported
+        self._lost: set[str] = set()            # devices this gateway cannot reach: status offline
         self._rules: dict[str, list] = {}
         self._alarm_state: dict[int, bool] = {}
         for rule in self.p.alarms:
@@ -139,26 +140,34 @@ class Gateway(Device):
             record = {"t": time_key(self.sim.env.now) if t is None else t, "src": dev.id, "kind": "sample",
                       "via": self.id, **dev.decode(raw)}
         except BadReading as exc:
-            self._bad_input(dev.id, port, str(exc))
+            self._bad_input(dev.id, port, str(exc), exc.link)
             return
         self._deliver(port, record)
 
     def _deliver(self, port: str, record: dict) -> None:
-        if self._bad and port in self._bad:
-            del self._bad[port]
-            self.sim.emit(record["src"], "event", via=self.id, input=port, restored=True)
+        src = record["src"]
+        if src in self._bad:
+            del self._bad[src]
+            self.sim.emit(src, "event", via=self.id, input=port, restored=True)
+        if src in self._lost:
+            self._lost.discard(src)
+            self.sim.emit(src, "state", state="online", via=self.id)
         self._emit(record)
-        if self._rules and record["src"] in self._rules:
-            self._check_alarms(record["src"], record)
+        if self._rules and src in self._rules:
+            self._check_alarms(src, record)
 
-    def _bad_input(self, src: str, port: str, why: str) -> None:
-        if self._bad.get(port) != why:      # report a problem once, not at every poll
-            self._bad[port] = why
+    def _bad_input(self, src: str, port: str, why: str, link_lost: bool = False) -> None:
+        """Report a problem once, not at every poll; a part it cannot reach goes offline."""
+        if self._bad.get(src) != why:
+            self._bad[src] = why
             self.sim.emit(src, "event", via=self.id, input=port, error=why)
+        if link_lost and src not in self._lost:
+            self._lost.add(src)
+            self.sim.emit(src, "state", state="offline", via=self.id, reason=why)
 
     def poll(self) -> None:
         report, t, gid = self._report, time_key(self.sim.env.now), self.id
-        emit, bad, rules = self._emit, self._bad, self._rules
+        emit, bad, lost, rules = self._emit, self._bad, self._lost, self._rules
         # Hot path (a thousand-channel gateway polls a thousand times a second): inlined _report.
         for port, link, output, decode, src, dev_port, lsb, fs in self._analog:
             x = 0.0 if link.broken else output(dev_port)
@@ -166,9 +175,9 @@ class Gateway(Device):
                 record = {"t": t, "src": src, "kind": "sample", "via": gid,
                           **decode(fs if x > fs else round(x / lsb) * lsb)}
             except BadReading as exc:
-                self._bad_input(src, port, str(exc))
+                self._bad_input(src, port, str(exc), exc.link)
                 continue
-            if bad or rules:
+            if bad or lost or rules:
                 self._deliver(port, record)
             else:
                 emit(record)
@@ -178,17 +187,22 @@ class Gateway(Device):
             frame = None if link.broken else dev.read_frame()
             if frame is None:
                 self.emit("frame.lost", port=port, bus="single_wire", reason="no_response", device=dev.id)
+                self._bad_input(dev.id, port, "no response on the single-wire pin", link_lost=True)
             else:
                 report(dev, port, frame)
         for entry in self._i2c:
             dev, needs_init = entry
+            nack = f"no ACK at I2C address 0x{dev.i2c_address:02X}"
             if needs_init:
                 if all(i2c_transfer(self, "i2c", dev.i2c_address, w) is not None for w in dev.INIT):
                     entry[1] = False       # first result is ready after the conversion time
+                else:
+                    self._bad_input(dev.id, "i2c", nack, link_lost=True)
                 continue
             data = i2c_transfer(self, "i2c", dev.i2c_address, b"", 2)
             if data is None:
                 entry[1] = True            # lost it: initialise again when it is back
+                self._bad_input(dev.id, "i2c", nack, link_lost=True)
             else:
                 report(dev, "i2c", data)
         if self._modbus and not self._modbus_busy:
@@ -213,7 +227,9 @@ class Gateway(Device):
                 request = read_request(address, function, start, count)
                 reply = yield from rs485_transaction(
                     self.sim, self, "rs485", request, p.rs485_baud, p.rs485_parity, p.modbus_timeout_s)
-                if reply is not None:
+                if reply is None:
+                    self._bad_input(dev.id, "rs485", f"no reply from Modbus address {address}", link_lost=True)
+                else:
                     result = parse_registers_reply(reply, address, function, count)
                     if isinstance(result, list):
                         self._report(dev, "rs485", result)

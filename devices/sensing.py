@@ -167,4 +167,11 @@ class Sensor(Device):
 
 
 class BadReading(Exception):
-    """A raw value a gateway cannot turn into a reading (broken loop, bad checksum ...)."""
+    """A raw value a gateway cannot turn into a reading (broken loop, bad checksum ...).
+
+    ``link`` is True when it means the part is cut off (a loop carrying no current), not just
+    that one reading is bad."""
+
+    def __init__(self, message: str, link: bool = False) -> None:
+        super().__init__(message)
+        self.link = link

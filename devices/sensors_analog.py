@@ -75,7 +75,8 @@ class PT100Transmitter(Sensor):
 
     def decode(self, ma: float) -> dict:
         if ma < 3.6:
-            raise BadReading(f"loop current {ma:.2f} mA < 3.6 mA: broken wire or no loop power (NAMUR NE43)")
+            raise BadReading(f"loop current {ma:.2f} mA < 3.6 mA: broken wire or no loop power (NAMUR NE43)",
+                             link=True)
         if ma > 21.0:
             raise BadReading(f"loop current {ma:.2f} mA > 21 mA: transmitter fault (NAMUR NE43)")
         lo, hi = self.p.range_low_c, self.p.range_high_c

@@ -42,8 +42,11 @@ def test_a_dead_slave_times_out_and_comes_back(lab):
     lost = frames(ring, "frame.lost")
     assert [r["t"] for r in lost] == pytest.approx([5 + frame_time_s(8, 9600) + 0.2 + k for k in range(3)])
     assert all(r["reason"] == "timeout" for r in lost)
-    states = [r["state"] for r in frames(ring, "state") if r["src"] == "th1"]
-    assert states == ["offline", "online"]
+    states = [(r["state"], r.get("via")) for r in frames(ring, "state") if r["src"] == "th1"]
+    # the part itself loses power, then the gateway finds it gone; and back the same way
+    assert states == [("offline", None), ("offline", "gw"), ("online", None), ("online", "gw")]
+    events = [r.get("error") or "restored" for r in frames(ring, "event") if r["src"] == "th1"]
+    assert events == ["no reply from Modbus address 1", "restored"]
     assert {round(r["t"]) for r in frames(ring, "sample")} >= {8, 9, 10, 11}
 
 

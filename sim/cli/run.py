@@ -89,7 +89,13 @@ def main(args) -> int:
         sim.trace.flush()
     except OSError:
         pass                   # already reported above
-    live.stop(bridge, broker, args.quiet)
+    try:
+        live.stop(bridge, broker, args.quiet)
+    except KeyboardInterrupt:               # a second Ctrl-C: stop waiting for the broker
+        print("interrupted while handing the last messages to the broker", file=sys.stderr)
+        if broker is not None:
+            broker.stop()
+        status = 130
     if not _close(sinks) and status == EXIT_OK:
         status = EXIT_ERROR
     wall = time.monotonic() - wall0
