@@ -8,7 +8,6 @@ import ssl
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs, unquote, urlsplit
 
-FORMATS = ("native", "thingsboard", "homeassistant")
 PASSWORD_ENV = "IOTLAB_MQTT_PASSWORD"
 
 
