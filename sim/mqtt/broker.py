@@ -7,6 +7,7 @@ pure-Python amqtt broker in a child process — and stopped when the run ends.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -96,8 +97,22 @@ def start_private(use_mosquitto: bool = True) -> Broker:
     raise RuntimeError(f"could not start {how} on 127.0.0.1:{port}: {tail.strip() or 'no output'}")
 
 
-def choose(probe_host: str = "127.0.0.1", probe_port: int = 1883) -> Broker:
-    """The zero-setup default: a broker on localhost if one answers, else a private one."""
+LOCAL_ENV = "IOTLAB_MQTT_LOCAL"
+
+
+def local_address() -> tuple[str, int]:
+    """Where the zero-setup default looks for a running broker: $IOTLAB_MQTT_LOCAL or 127.0.0.1:1883."""
+    host, _, port = os.environ.get(LOCAL_ENV, "127.0.0.1:1883").rpartition(":")
+    try:
+        return host or "127.0.0.1", int(port)
+    except ValueError:
+        raise RuntimeError(f"{LOCAL_ENV} must be host:port, e.g. 127.0.0.1:1883") from None
+
+
+def choose(probe_host: str | None = None, probe_port: int | None = None) -> Broker:
+    """The zero-setup default: a broker at the local address if one answers, else a private one."""
+    default_host, default_port = local_address()
+    probe_host, probe_port = probe_host or default_host, probe_port or default_port
     if answers_mqtt(probe_host, probe_port):
         return Broker(probe_host, probe_port, "local")
     return start_private(use_mosquitto=True)
