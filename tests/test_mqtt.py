@@ -41,6 +41,18 @@ def bridge_for(sim, port, lab="sensor-lab", logs=None, wait_s=5, **config):
     return bridge
 
 
+def run_while_publishing(sim, bridge, port, seconds, *messages):
+    """Run the lab paced (x10) in the background, publish ``messages`` (topic, payload[, retain]) into it,
+    then let it finish and close the bridge."""
+    runner = threading.Thread(target=sim.run, args=(seconds,), kwargs={"speed": 10})
+    runner.start()
+    time.sleep(0.5)
+    for message in messages:
+        publish(port, *message)
+    runner.join()
+    bridge.close()
+
+
 def seqs(sub, topic):
     return [orjson.loads(p)["seq"] for p in sub.topic(topic)]
 
@@ -104,17 +116,12 @@ def test_commands_change_a_device_and_bad_ones_do_not(broker):
                                    "iotlab/sensor-lab/gw/event"])
     sim = lab_sim()
     bridge = bridge_for(sim, broker.port)
-    runner = threading.Thread(target=sim.run, args=(120,), kwargs={"speed": 10})
-    runner.start()
-    time.sleep(0.5)
     cmd = "iotlab/sensor-lab/{}/cmd"
-    publish(broker.port, cmd.format("gw"), b'{"name": "set_poll_period", "args": {"period_s": 3}, "id": 7}')
-    for device, payload in [("gw", b"not json"), ("gw", b'{"name": "set_poll_period", "args": {"period_s": -2}}'),
-                            ("gw", b'{"name": "launch"}'), ("nobody", b'{"name": "x"}'), ("gw", b"[1, 2]"),
-                            ("gw", b'{"name": "set_poll_period", "args": {"period_s": 5}, "pad": "' + b"x" * 5000 + b'"}')]:
-        publish(broker.port, cmd.format(device), payload)
-    runner.join()
-    bridge.close()
+    commands = [("gw", b'{"name": "set_poll_period", "args": {"period_s": 3}, "id": 7}'),
+                ("gw", b"not json"), ("gw", b'{"name": "set_poll_period", "args": {"period_s": -2}}'),
+                ("gw", b'{"name": "launch"}'), ("nobody", b'{"name": "x"}'), ("gw", b"[1, 2]"),
+                ("gw", b'{"name": "set_poll_period", "args": {"period_s": 5}, "pad": "' + b"x" * 5000 + b'"}')]
+    run_while_publishing(sim, bridge, broker.port, 120, *[(cmd.format(d), p) for d, p in commands])
     assert sub.wait_for(lambda m: len([t for t, _, _ in m if t.endswith("result")]) >= 7)
     results = [orjson.loads(p) for p in sub.topic(cmd.format("gw") + "/result")]
     assert {"id": 7, "ok": True, "poll_period_s": 3.0} in results       # answers come back in any order
@@ -281,13 +288,8 @@ def test_thingsboard_gateway_api_and_rpc(broker):
     sub = Subscriber(broker.port, ["v1/gateway/#"])
     sim = lab_sim()
     bridge = bridge_for(sim, broker.port, lab="tb", format="thingsboard")
-    runner = threading.Thread(target=sim.run, args=(20,), kwargs={"speed": 10})
-    runner.start()
-    time.sleep(0.5)
-    publish(broker.port, "v1/gateway/rpc",
-            b'{"device": "tb.gw", "data": {"id": 42, "method": "set_poll_period", "params": {"period_s": 2}}}')
-    runner.join()
-    bridge.close()
+    run_while_publishing(sim, bridge, broker.port, 20, ("v1/gateway/rpc", b'{"device": "tb.gw", "data": {"id": 42, '
+                         b'"method": "set_poll_period", "params": {"period_s": 2}}}'))
     assert sub.wait_for(lambda m: any(t == "v1/gateway/disconnect" for t, _, _ in m))
     connects = [orjson.loads(p) for p in sub.topic("v1/gateway/connect")]
     assert {"device": "tb.th1", "type": "rs485_th"} in connects
@@ -325,16 +327,12 @@ def test_hostile_commands_do_not_stop_the_lab_or_the_bridge(broker):
     sim = lab_sim()
     logs = []
     bridge = bridge_for(sim, broker.port, logs=logs)
-    runner = threading.Thread(target=sim.run, args=(60,), kwargs={"speed": 10})
-    runner.start()
-    time.sleep(0.5)
     deep = b"[" * 300 + b"]" * 300
-    publish(broker.port, "iotlab/sensor-lab/gw/cmd", b'{"name": "set_poll_period", "args": {"period_s": 2}, "id": '
-            + deep + b"}")
-    publish(broker.port, "iotlab/sensor-lab/gw/cmd", b'{"name": "set_poll_period", "args": 5, "id": ' + deep + b"}")
-    publish(broker.port, "iotlab/sensor-lab/gw/cmd", b"\xff\xfe not utf-8")
-    runner.join()
-    bridge.close()
+    topic = "iotlab/sensor-lab/gw/cmd"
+    run_while_publishing(sim, bridge, broker.port, 60,
+                         (topic, b'{"name": "set_poll_period", "args": {"period_s": 2}, "id": ' + deep + b"}"),
+                         (topic, b'{"name": "set_poll_period", "args": 5, "id": ' + deep + b"}"),
+                         (topic, b"\xff\xfe not utf-8"))
     assert sim.now == 60 and sim.devices["gw"].p.poll_period_s == 1.0
     assert any("retained command" in line for line in logs)
     assert sub.wait_for(lambda m: len([t for t, _, _ in m if t.endswith("result")]) >= 3)
@@ -349,15 +347,11 @@ def test_thingsboard_rpc_for_another_lab_is_not_answered(broker):
     sub = Subscriber(broker.port, ["v1/gateway/rpc"])
     sim = lab_sim()
     bridge = bridge_for(sim, broker.port, lab="bob", format="thingsboard")
-    runner = threading.Thread(target=sim.run, args=(20,), kwargs={"speed": 10})
-    runner.start()
-    time.sleep(0.5)
-    publish(broker.port, "v1/gateway/rpc",
-            b'{"device": "alice.gw", "data": {"id": 1, "method": "set_poll_period", "params": {"period_s": 2}}}')
-    publish(broker.port, "v1/gateway/rpc",
-            b'{"device": "gw", "data": {"id": 2, "method": "set_poll_period", "params": {"period_s": 2}}}')
-    runner.join()
-    bridge.close()
+    run_while_publishing(sim, bridge, broker.port, 20,
+                         ("v1/gateway/rpc", b'{"device": "alice.gw", "data": {"id": 1, "method": "set_poll_period", '
+                                            b'"params": {"period_s": 2}}}'),
+                         ("v1/gateway/rpc", b'{"device": "gw", "data": {"id": 2, "method": "set_poll_period", '
+                                            b'"params": {"period_s": 2}}}'))
     time.sleep(0.3)
     assert len(sub.messages) == 2 and sim.devices["gw"].p.poll_period_s == 1.0   # just the two requests
 

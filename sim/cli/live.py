@@ -6,7 +6,7 @@ import re
 import sys
 from pathlib import Path
 
-LAB_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
+from ..scenario.spec import ID_PATTERN
 
 
 class LiveError(Exception):
@@ -22,7 +22,7 @@ def start(args, sim, lab: str):
     if (args.mqtt or "").strip().lower() == "off":
         return None, None
     lab = args.lab_id or lab
-    if not LAB_ID.match(lab):
+    if not re.match(ID_PATTERN, lab):
         raise LiveError(f"--lab-id {lab!r} cannot be part of a topic; use a letter, then letters, digits, _ or -")
     for option in ("mqtt_ca", "mqtt_cert", "mqtt_key"):
         path = getattr(args, option)

@@ -149,6 +149,8 @@ def _summary(sim, counter, wall: float) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from ..trace import SAMPLE_META
+
     kinds = counter.count
     table = Table(title=f"{sim.scene.get('name', sim.name)}: {format_duration(sim.now)} simulated "
                         f"in {wall:.2f} s", title_justify="left")
@@ -157,7 +159,7 @@ def _summary(sim, counter, wall: float) -> None:
     for dev in sim.devices.values():
         last = counter.last_sample.get(dev.id)
         reading = "" if last is None else ", ".join(
-            f"{k}={v}" for k, v in last.items() if k not in ("t", "src", "kind", "via"))
+            f"{k}={v}" for k, v in last.items() if k not in SAMPLE_META)
         table.add_row(dev.id, dev.TYPE, str(counter.samples.get(dev.id, 0)), reading)
     console = Console()
     console.print(table)

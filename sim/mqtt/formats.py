@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from ..reference import unit_of
+from ..trace import SAMPLE_META
 from .outbox import Message
 
 EVENT_KINDS = ("event", "alarm")
@@ -209,7 +210,7 @@ class HomeAssistantFormat(NativeFormat):
         src = record["src"]
         if record["kind"] == "sample" and src not in self._announced:
             self._announced.add(src)
-            out += self.discovery(src, [k for k in record if k not in META and k != "via"])
+            out += self.discovery(src, [k for k in record if k not in SAMPLE_META])
         return out + super().messages(record)
 
     def discovery(self, device: str, fields: list[str]) -> list[Message]:

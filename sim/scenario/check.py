@@ -78,7 +78,7 @@ def _unknown_param(p: Problem, tree, at, dev: DeviceSpec, cls) -> Problem:
                                   f"allowed: {', '.join(allowed)}")
 
 
-def _check_end(tree, loc, ports, dev_id: str, port: str) -> str | None:
+def _check_end(ports, dev_id: str, port: str) -> str | None:
     if dev_id not in ports:
         hint = did_you_mean(dev_id, ports)
         return f"no device {dev_id!r} to wire; {hint}devices: {', '.join(ports)}"
@@ -103,7 +103,7 @@ def _check_wiring(scenario: Scenario, tree, ports, skip: set) -> list[Problem]:
         a, pa, b, pb = ends
         if a in skip or b in skip:
             continue
-        errors = [e for e in (_check_end(tree, loc, ports, a, pa), _check_end(tree, loc, ports, b, pb)) if e]
+        errors = [e for e in (_check_end(ports, a, pa), _check_end(ports, b, pb)) if e]
         if errors:
             problems += [Problem(*locate(tree, loc), e) for e in errors]
             continue
