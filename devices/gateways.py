@@ -9,38 +9,20 @@ master on RS-485 that puts real frames on the bus. Readings go to the trace as
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from sim.buses import i2c_transfer, rs485_transaction, silence_s
+from sim.buses import RS485Port, i2c_transfer
 from sim.device import Device, DeviceParams
 from sim.ports import bus, input_of
 from sim.trace import time_key
 
-from .modbus import parse_registers_reply, read_request
+from .analog_in import Channel, Range
+from .linkage import AlarmRule, LinkageRule
+from .modbus_master import ModbusMaster
+from .rs485_slave import Baud, Parity
 from .sensing import BadReading
-from .sensors_rs485 import BAUD_CODES
-
-
-class AlarmRule(BaseModel):
-    """A threshold on one reading; the gateway raises and clears an alarm record."""
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    device: str = Field(description="the sensor whose reading is watched", examples=["th1"])
-    field: str = Field(description="the reading, e.g. temperature_c", examples=["temperature_c"])
-    above: float | None = Field(None, description="raise when the reading goes above this")
-    below: float | None = Field(None, description="raise when the reading goes below this")
-    hysteresis: float = Field(0.0, ge=0, description="clear only once the reading is back by this much")
-
-    @model_validator(mode="after")
-    def _one_bound(self):
-        if (self.above is None) == (self.below is None):
-            raise ValueError("an alarm rule needs exactly one of above or below")
-        return self
-
-    def describe(self) -> str:
-        return f"{self.device}.{self.field} {'>' if self.above is not None else '<'} " \
-               f"{self.above if self.above is not None else self.below:g}"
 
 
 class GatewayParams(DeviceParams):
@@ -51,22 +33,36 @@ class GatewayParams(DeviceParams):
     digital_inputs: int = Field(4, ge=0, le=64, description="number of digital inputs di1..diN")
     single_wire_pins: int = Field(2, ge=0, le=16, description="number of single-wire pins dio1..dioN")
     adc_bits: int = Field(12, ge=8, le=24, description="ADC resolution, bits")
-    ai_full_scale_v: float = Field(10.0, gt=0, description="full scale of a voltage input, V")
-    ai_full_scale_ma: float = Field(24.0, gt=0, description="full scale of a current input, mA")
-    rs485_baud: Literal[BAUD_CODES] = Field(9600, description="RS-485 bus speed, bit/s")
-    rs485_parity: Literal["N", "E", "O"] = Field("N", description="RS-485 parity")
+    ai_ranges: dict[str, Range] = Field(default_factory=dict, description="range of an analog input, e.g. "
+                                        "{ai2: 4-20mA}; unset: the range that fits the part wired to it",
+                                        examples=[{"ai1": "0-10V", "ai2": "4-20mA"}])
+    shunt_ohm: float = Field(250.0, gt=0, le=1000, description="sense resistor fitted where a current loop is "
+                             "wired to an analog input, Ω")
+    rs485_baud: Baud = Field(9600, description="RS-485 bus speed, bit/s")
+    rs485_parity: Parity = Field("N", description="RS-485 parity")
     modbus_timeout_s: float = Field(0.2, gt=0, le=5, description="how long to wait for a slave's reply, s")
     alarms: list[AlarmRule] = Field(default_factory=list, description="threshold alarms on readings")
+    rules: list[LinkageRule] = Field(default_factory=list, description="linkage rules: switch a relay module's "
+                                     "output while a reading is past a threshold")
     SUPPLY_RANGE_V: ClassVar = (9.0, 36.0)
 
+    @model_validator(mode="after")
+    def _range_ports(self):
+        for port in self.ai_ranges:
+            if not (port.startswith("ai") and port[2:].isdigit() and 1 <= int(port[2:]) <= self.analog_inputs):
+                raise ValueError(f"ai_ranges names {port!r}; this gateway's analog inputs are "
+                                 f"ai1..ai{self.analog_inputs}")
+        return self
 
-class Gateway(Device):
+
+class Gateway(RS485Port, Device):
     """Embedded IoT gateway with analog, digital, single-wire, I2C and RS-485 inputs."""
     FAMILY = "gateways"
     TITLE, TITLE_ZH = "Embedded gateway (AI/DI/single-wire/I2C/RS-485)", "嵌入式网关"
     SUPPLY_RANGE_V, CURRENT_MA = (9.0, 36.0), 250.0
     Params = GatewayParams
-    COMMANDS = {"set_poll_period": "period_s: new polling period, 0.01 to 3600 seconds"}
+    COMMANDS = {"set_poll_period": "period_s: new polling period, 0.01 to 3600 seconds",
+                "stats": "per RS-485 slave: polls, good replies, timeouts, CRC errors, exceptions, collisions"}
 
     @classmethod
     def port_specs(cls, params):
@@ -81,11 +77,16 @@ class Gateway(Device):
 
     @classmethod
     def cross_check(cls, params, device_ids):
-        return [(("alarms", i, "device"), f"alarm rule names no device {rule.device!r}; devices: {', '.join(device_ids)}")
-                for i, rule in enumerate(params.alarms) if rule.device not in device_ids]
+        known = ", ".join(device_ids)
+        out = [(("alarms", i, "device"), f"alarm rule names no device {rule.device!r}; devices: {known}")
+               for i, rule in enumerate(params.alarms) if rule.device not in device_ids]
+        for i, rule in enumerate(params.rules):
+            for key, dev in (("when", rule.device), ("then", rule.action[0])):
+                if dev not in device_ids:
+                    out.append((("rules", i, key), f"rule names no device {dev!r}; devices: {known}"))
+        return out
 
     def start(self) -> None:
-        full = 2 ** self.p.adc_bits
         self._analog, self._digital, self._single = [], [], []
         for name, port in self.ports.items():
             if not self.links[name] or port.role != "input":
@@ -93,25 +94,23 @@ class Gateway(Device):
             link = self.links[name][0]
             dev, dev_port = link.peer(self)
             if name.startswith("ai"):
-                fs = self.p.ai_full_scale_ma if dev.ports[dev_port].form == "current_loop" else self.p.ai_full_scale_v
-                self._analog.append((name, link, dev.output, dev.decode, dev.id, dev_port, fs / full, fs))
+                channel = Channel(dev, dev_port, self.p.ai_ranges.get(name), self.p.shunt_ohm, self.p.adc_bits)
+                self._analog.append((name, link, channel.read, dev.id))
             elif name.startswith("dio"):
                 self._single.append((name, link, dev))
             else:
                 self._digital.append((name, link, dev, dev_port))
         net = self.nets.get("i2c")
         self._i2c = [[dev, True] for dev, _ in (net.members if net else []) if hasattr(dev, "i2c_address")]
-        net = self.nets.get("rs485")
-        self._modbus = [(dev,) + dev.modbus_poll() for dev, _ in (net.members if net else [])
-                        if hasattr(dev, "modbus_poll")]
-        self._modbus_busy = False
+        self._master = ModbusMaster(self, "rs485", self._modbus_values, self._modbus_problem)
         self._emit = self.sim.trace.emit
         self._bad: dict[str, str] = {}          # device -> the problem last reported
         self._lost: set[str] = set()            # devices this gateway cannot reach: status offline
         self._rules: dict[str, list] = {}
-        self._alarm_state: dict[int, bool] = {}
-        for rule in self.p.alarms:
+        self._rule_state: dict[int, bool] = {}
+        for rule in [*self.p.alarms, *self.p.rules]:
             self._rules.setdefault(rule.device, []).append(rule)
+        self._master.start()
         self.sim.env.process(self._run())
 
     def _run(self):
@@ -124,6 +123,8 @@ class Gateway(Device):
             yield env.timeout(self.p.poll_period_s)
 
     def command(self, name, args):
+        if name == "stats":
+            return {"ok": True, "slaves": {dev: st.as_dict() for dev, st in self._master.stats.items()}}
         if name != "set_poll_period":
             return super().command(name, args)
         period = args.get("period_s")
@@ -154,7 +155,7 @@ class Gateway(Device):
             self.sim.emit(src, "state", state="online", via=self.id)
         self._emit(record)
         if self._rules and src in self._rules:
-            self._check_alarms(src, record)
+            self._check_rules(src, record)
 
     def _bad_input(self, src: str, port: str, why: str, link_lost: bool = False) -> None:
         """Report a problem once, not at every poll; a part it cannot reach goes offline."""
@@ -169,11 +170,9 @@ class Gateway(Device):
         report, t, gid = self._report, time_key(self.sim.env.now), self.id
         emit, bad, lost, rules = self._emit, self._bad, self._lost, self._rules
         # Hot path (a thousand-channel gateway polls a thousand times a second): inlined _report.
-        for port, link, output, decode, src, dev_port, lsb, fs in self._analog:
-            x = 0.0 if link.broken else output(dev_port)
+        for port, link, read, src in self._analog:
             try:
-                record = {"t": t, "src": src, "kind": "sample", "via": gid,
-                          **decode(fs if x > fs else round(x / lsb) * lsb)}
+                record = {"t": t, "src": src, "kind": "sample", "via": gid, **read(link.broken)}
             except BadReading as exc:
                 self._bad_input(src, port, str(exc), exc.link)
                 continue
@@ -205,9 +204,6 @@ class Gateway(Device):
                 self._bad_input(dev.id, "i2c", nack, link_lost=True)
             else:
                 report(dev, "i2c", data)
-        if self._modbus and not self._modbus_busy:
-            self._modbus_busy = True
-            self.sim.env.process(self._modbus_cycle())
 
     def on_edge(self, port: str, level: int) -> None:
         """A digital input changed: report at once, as an interrupt-driven input would."""
@@ -217,44 +213,56 @@ class Gateway(Device):
             if name == port:
                 self.sim.emit(dev.id, "event", via=self.id, input=port, **dev.decode(level))
 
-    def _modbus_cycle(self):
-        env, p = self.sim.env, self.p
-        silence = silence_s(p.rs485_baud, p.rs485_parity)
-        try:
-            for dev, address, function, start, count in self._modbus:
-                if not self.powered:
-                    return
-                request = read_request(address, function, start, count)
-                reply = yield from rs485_transaction(
-                    self.sim, self, "rs485", request, p.rs485_baud, p.rs485_parity, p.modbus_timeout_s)
-                if reply is None:
-                    self._bad_input(dev.id, "rs485", f"no reply from Modbus address {address}", link_lost=True)
-                else:
-                    result = parse_registers_reply(reply, address, function, count)
-                    if isinstance(result, list):
-                        self._report(dev, "rs485", result)
-                    elif result.startswith("exception"):    # a good frame that says no
-                        self._bad_input(dev.id, "rs485", f"Modbus {result} from address {address}")
-                    else:
-                        self.emit("frame.lost", port="rs485", bus="rs485", reason=result, device=dev.id)
-                yield env.timeout(silence)
-        finally:
-            self._modbus_busy = False
+    # -- RS-485 ---------------------------------------------------------------------------------
+    def _modbus_values(self, dev, values) -> None:
+        """A good reply from a polled slave: its reading, or (a DAQ module) those of the parts on it."""
+        samples = getattr(dev, "samples", None)
+        if samples is None:
+            self._report(dev, "rs485", values)
+            return
+        t = time_key(self.sim.env.now)
+        for src, port, result in samples(values):
+            if isinstance(result, BadReading):
+                self._bad_input(src, port, str(result), result.link)
+            else:
+                self._deliver(port, {"t": t, "src": src, "kind": "sample", "via": self.id, **result})
 
-    # -- alarms -----------------------------------------------------------------------------
-    def _check_alarms(self, dev_id: str, values: dict) -> None:
-        """Raise or clear each rule on this device's sample (``values`` holds its readings)."""
+    def _modbus_problem(self, dev, why: str, link_lost: bool) -> None:
+        for src in getattr(dev, "served", lambda: [dev.id])():
+            self._bad_input(src, "rs485", why, link_lost)
+
+    # -- alarms and linkage rules -------------------------------------------------------------------
+    def _check_rules(self, dev_id: str, values: dict) -> None:
+        """Move each alarm and rule on this device's sample (``values`` holds its readings)."""
         for rule in self._rules[dev_id]:
             value = values.get(rule.field)
             if value is None:
                 continue
             key = id(rule)
-            raised = self._alarm_state.get(key, False)
-            if rule.above is not None:
-                now_raised = value > rule.above if not raised else value > rule.above - rule.hysteresis
-            else:
-                now_raised = value < rule.below if not raised else value < rule.below + rule.hysteresis
-            if now_raised != raised:
-                self._alarm_state[key] = now_raised
-                self.emit("alarm", state="raised" if now_raised else "cleared", device=dev_id,
+            active = self._rule_state.get(key, False)
+            now_active = rule.next_state(value, active)
+            if now_active == active:
+                continue
+            self._rule_state[key] = now_active
+            if isinstance(rule, AlarmRule):
+                self.emit("alarm", state="raised" if now_active else "cleared", device=dev_id,
                           field=rule.field, value=value, rule=rule.describe())
+            else:
+                self._act(rule, now_active, value)
+
+    def _act(self, rule: LinkageRule, active: bool, value: float) -> None:
+        target_id, output, state = rule.action
+        state = state if active else not state
+        self.emit("rule", state="on" if active else "off", rule=rule.describe(), value=value)
+        target = self.sim.devices[target_id]
+        write = getattr(target, "write_request", None)
+        if write is None or target not in [d for d, _ in (self.nets["rs485"].members if "rs485" in self.nets else [])]:
+            self.emit("event", error=f"rule {rule.describe()!r}: {target_id} is not an output module on this "
+                                     "gateway's RS-485 bus")
+            return
+        try:
+            request = write(output, state)
+        except ValueError as exc:
+            self.emit("event", error=f"rule {rule.describe()!r}: {exc}")
+            return
+        self._master.queue_write(target, request, f"{output} {'on' if state else 'off'}")

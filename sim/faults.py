@@ -28,6 +28,12 @@ class FaultSpec:
     symptom: str
     params: type[FaultParams] = NoParams
     on_port: bool = False       # True: the target is ``device.port`` (a wire fault)
+    forms: tuple[str, ...] = ()  # a wire fault for these signal forms only (empty: any)
+
+    def port_problem(self, device_id: str, port: str, form: str) -> str | None:
+        if self.forms and form not in self.forms:
+            return f"{self.name} applies to {' or '.join(self.forms)} wires; {device_id}.{port} carries {form}"
+        return None
 
 
 def faults_of(cls: type) -> dict[str, FaultSpec]:
@@ -74,6 +80,9 @@ def _resolve(sim, target: str, fault: str):
         raise ValueError(f"{fault} is a wire fault; target a port, e.g. {dev_id}.{next(iter(device.ports), 'port')}")
     if port and not spec.on_port:
         raise ValueError(f"{fault} applies to the whole device; target {dev_id}, not {target}")
+    why = port and spec.port_problem(dev_id, port, device.ports[port].form)
+    if why:
+        raise ValueError(why)
     return device, port or None, spec
 
 

@@ -7,7 +7,7 @@ from .environment import QUANTITIES
 from .faults import faults_of
 from .reference import field_rows, markdown_table
 from .scenario.spec import (Bench, DeviceSpec, EnvironmentSpec, Event, FaultEntry, QuantitySpec, Room,
-                            Scenario, Wall)
+                            Scenario, Wall, Wire)
 
 INTRO = """\
 # Scenario file reference
@@ -28,6 +28,7 @@ SECTIONS = [
     ("environment.<quantity>", QuantitySpec),
     ("environment.events[]", Event),
     ("devices[]", DeviceSpec),
+    ("wiring[] (mapping form)", Wire),
     ("faults[]", FaultEntry),
 ]
 

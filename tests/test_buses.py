@@ -50,11 +50,16 @@ def test_a_dead_slave_times_out_and_comes_back(lab):
     assert {round(r["t"]) for r in frames(ring, "sample")} >= {8, 9, 10, 11}
 
 
-def test_baud_mismatch_is_silence(lab):
+def test_baud_mismatch_is_garbage_at_the_slave_and_silence_at_the_master(lab):
     sim, ring = lab(BASE.replace("type: rs485_th}", "type: rs485_th, baud: 4800}") +
                     "wiring: [gw.rs485 -> th1.rs485]\n")
     sim.run(3)
-    assert not frames(ring, "sample") and len(frames(ring, "frame.lost")) == 3
+    lost = frames(ring, "frame.lost")
+    assert not frames(ring, "sample")
+    assert [r["reason"] for r in lost if r["src"] == "gw"] == ["timeout"] * 3
+    heard = [r for r in lost if r["src"] == "th1"]
+    assert len(heard) == 3 and heard[0]["reason"] in ("framing", "crc")
+    assert heard[0]["data"] != "01 03 00 00 00 02 C4 0B"      # what its UART made of the request
 
 
 def test_two_slaves_at_one_address_collide(lab):
@@ -110,8 +115,8 @@ def test_bad_reply_crc_is_a_lost_frame_not_a_reading(lab):
     th1 = sim.devices["th1"]
     original = th1.rs485_receive
 
-    def corrupt(port, frame, baud, parity):
-        turnaround, reply = original(port, frame, baud, parity)
+    def corrupt(port, heard):
+        turnaround, reply = original(port, heard)
         return turnaround, reply[:-1] + bytes([reply[-1] ^ 0x55])
     th1.rs485_receive = corrupt
     sim.run(2)

@@ -64,14 +64,14 @@ def test_yaml_syntax_error(write_scenario):
 
 def test_unknown_device_type_lists_close_matches(write_scenario):
     lines = problems(write_scenario, GOOD.replace("type: rs485_th", "type: rs458_th"))
-    assert lines == ["lab.yaml:5:21: unknown device type 'rs458_th' (did you mean rs485_th?); "
+    assert lines == ["lab.yaml:5:21: unknown device type 'rs458_th' (did you mean rs485_th or rs485_lux or rs485_co2?); "
                      "`iotlab devices` lists the catalogue"]
 
 
 def test_unknown_device_parameter_suggests_and_lists_the_allowed_ones(write_scenario):
     lines = problems(write_scenario, GOOD.replace("pos_m: [2, 2]}", "pos_m: [2, 2], adress: 3}"))
     assert lines == ["lab.yaml:5:46: unknown key 'adress' for a rs485_th; did you mean 'address'? "
-                     "allowed: id, type, pos_m, label, supply_v, address, baud, parity"]
+                     "allowed: id, type, pos_m, label, address, baud, parity, turnaround_ms, supply_v"]
 
 
 def test_every_problem_is_reported_in_one_pass(write_scenario):
@@ -82,7 +82,7 @@ def test_every_problem_is_reported_in_one_pass(write_scenario):
     assert len(lines) == 4, lines
     assert "unknown key 'duraton'" in lines[0]
     assert "pos_m [20.0, 2.0] is outside the room" in lines[1]
-    assert "baud 9601 is not allowed; use one of 2400, 4800, 9600, 19200 or 38400" in lines[2]
+    assert "baud 9601 is not allowed; use one of 2400, 4800, 9600, 19200, 38400, 57600 or 115200" in lines[2]
     assert "no device 'nobody' to wire" in lines[3]
 
 
@@ -252,7 +252,9 @@ def test_a_device_file_is_not_read_forever(tmp_path):
     ("environment: {humidity: {min: 50, max: 10}}", "min (50) must be below max (10)"),
     ("environment: {co2: {min: 20000}}", "co2: min 20000 must be below max 10000"),
     ("lab: a/#/+/b", "lab 'a/#/+/b' is not a valid name"),
-    ("wiring: [5]", "entry 1 of wiring must be text, got 5"),
+    ("wiring: [5]", 'entry 1 of wiring: must be text "dev.port -> dev.port" or a mapping {wire:'),
+    ("wiring: [{wire: gw.rs485 -> th1.rs485, length_m: -3}]", "length_m is -3; it must be > 0"),
+    ("wiring: [{wire: gw.rs485 -> th1.rs485, swap_ab: true, lenght_m: 3}]", "did you mean 'length_m'?"),
 ])
 def test_more_values_that_cannot_work(write_scenario, body, message):
     text = GOOD.replace("wiring:\n  - gw.rs485 -> th1.rs485\n", "") + body + "\n"

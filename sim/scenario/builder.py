@@ -7,9 +7,9 @@ from typing import Any, Iterable
 from .. import faults, registry
 from ..environment import QUANTITIES, Change, Quantity, RoomEnvironment
 from ..simulation import Simulation
-from ..wiring import Link, Net
+from ..wiring import Link, Net, _changed
 from .check import wire_ends
-from .spec import EnvironmentSpec, Scenario
+from .spec import EnvironmentSpec, Scenario, Wire
 
 
 def environment_of(spec: EnvironmentSpec, seed: int) -> RoomEnvironment:
@@ -57,10 +57,13 @@ def build(scenario: Scenario, seed: int | None = None, sinks: Iterable = ()) -> 
     return sim
 
 
-def _connect(sim: Simulation, entry: str) -> dict[str, Any]:
+def _connect(sim: Simulation, entry: "str | Wire") -> dict[str, Any]:
     a_id, a_port, b_id, b_port = wire_ends(entry)
     a, b = sim.devices[a_id], sim.devices[b_id]
     link = Link(a, a_port, b, b_port)
+    if isinstance(entry, Wire):
+        link.length_m, link.swapped = entry.length_m, entry.swap_ab
+    _changed()
     a.links[a_port].append(link)
     b.links[b_port].append(link)
     if a.ports[a_port].role == "bus":
@@ -70,7 +73,10 @@ def _connect(sim: Simulation, entry: str) -> dict[str, Any]:
             if (dev, port) not in net.members:
                 net.members.append((dev, port))
             dev.nets[port] = net
-    return {"a": f"{a_id}.{a_port}", "b": f"{b_id}.{b_port}", "form": a.ports[a_port].form}
+    wire = {"a": f"{a_id}.{a_port}", "b": f"{b_id}.{b_port}", "form": a.ports[a_port].form}
+    if isinstance(entry, Wire):
+        wire.update(length_m=entry.length_m, swap_ab=entry.swap_ab)
+    return wire
 
 
 def _merge(first: Net | None, second: Net | None, form: str) -> Net:

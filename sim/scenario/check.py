@@ -10,12 +10,12 @@ from .. import registry
 from ..faults import faults_of
 from ..ports import compatible
 from .problems import Problem, did_you_mean, from_validation, locate
-from .spec import WIRE_RE, DeviceSpec, FaultEntry, Scenario
+from .spec import WIRE_RE, DeviceSpec, FaultEntry, Scenario, Wire, wire_text
 
 
-def wire_ends(entry: str) -> tuple[str, str, str, str] | None:
+def wire_ends(entry: "str | Wire") -> tuple[str, str, str, str] | None:
     """(dev_a, port_a, dev_b, port_b) of a wiring entry, or None if it does not parse."""
-    m = WIRE_RE.match(entry)
+    m = WIRE_RE.match(wire_text(entry))
     return m.groups() if m else None  # type: ignore[return-value]
 
 
@@ -96,9 +96,11 @@ def _check_wiring(scenario: Scenario, tree, ports, skip: set) -> list[Problem]:
         if entry is None:
             continue
         ends = wire_ends(entry)
+        if isinstance(entry, Wire):
+            loc += ("wire",)
         if ends is None:
-            problems.append(Problem(*locate(tree, loc), f"cannot read wire {entry!r}; write it as \"dev.port -> dev.port\", "
-                                                        "e.g. \"gw.rs485 -> th1.rs485\""))
+            problems.append(Problem(*locate(tree, loc), f"cannot read wire {wire_text(entry)!r}; write it as "
+                                                        "\"dev.port -> dev.port\", e.g. \"gw.rs485 -> th1.rs485\""))
             continue
         a, pa, b, pb = ends
         if a in skip or b in skip:
@@ -113,6 +115,10 @@ def _check_wiring(scenario: Scenario, tree, ports, skip: set) -> list[Problem]:
         why = compatible(ports[a][pa], ports[b][pb])
         if why:
             problems.append(Problem(*locate(tree, loc), f"cannot wire {a}.{pa} to {b}.{pb}: {why}"))
+            continue
+        if isinstance(entry, Wire) and entry.swap_ab and ports[a][pa].form != "rs485":
+            problems.append(Problem(*locate(tree, ("wiring", i, "swap_ab")),
+                                    f"swap_ab is for RS-485 pairs; {a}.{pa} is {ports[a][pa].describe()}"))
             continue
         for dev_id, port in ((a, pa), (b, pb)):
             limit = ports[dev_id][port].max_links
@@ -156,6 +162,9 @@ def _check_faults(scenario: Scenario, tree, classes, ports, skip: set) -> list[P
         elif port and not spec.on_port:
             problems.append(Problem(*locate(tree, loc + ("target",)),
                                     f"{entry.fault} applies to the whole device; target {dev_id}, not {entry.target}"))
+        elif port and spec.port_problem(dev_id, port, ports[dev_id][port].form):
+            problems.append(Problem(*locate(tree, loc + ("target",)),
+                                    spec.port_problem(dev_id, port, ports[dev_id][port].form)))
         if entry.until is not None and entry.duration is not None:
             problems.append(Problem(*locate(tree, loc + ("until",)), "give either until or duration, not both"))
         elif entry.end_s is not None and entry.end_s <= entry.at:

@@ -15,7 +15,7 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .problems import Problem, ScenarioError, from_validation
-from .spec import DeviceSpec, FaultEntry, Room, Scenario
+from .spec import DeviceSpec, FaultEntry, Room, Scenario, Wire
 
 MAX_BYTES = 1 << 20          # a hand-written room is a few kilobytes
 MAX_DEPTH = 24               # the format nests at most about 6 deep
@@ -194,7 +194,7 @@ def partial(tree: Any) -> SimpleNamespace:
     room = one(Room, tree.get("room"))
     return SimpleNamespace(
         room=room, devices=items("devices", DeviceSpec), faults=items("faults", FaultEntry),
-        wiring=[w if isinstance(w, str) else None for w in tree.get("wiring")]
+        wiring=[w if isinstance(w, str) else one(Wire, w) for w in tree.get("wiring")]
         if isinstance(tree.get("wiring"), list) else [],
         raw_ids=[d.get("id") for d in tree.get("devices") or [] if isinstance(d, dict)]
         if isinstance(tree.get("devices"), list) else [])

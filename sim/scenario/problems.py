@@ -96,7 +96,7 @@ def _model_at(model: type[BaseModel], loc: Sequence[Any]) -> type[BaseModel] | N
             continue
         field = current.model_fields.get(part)
         if field is None:
-            return None
+            continue                 # a union branch's tag (pydantic puts it in the path)
         current = _inner_model(field.annotation)
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, field_validator,
+                      model_validator)
 
 from ..environment import QUANTITIES
 from ..units import parse_duration
@@ -87,6 +88,16 @@ class EnvironmentSpec(Spec):
     co2: QuantitySpec = Field(default_factory=QuantitySpec, description="carbon dioxide, ppm")
     gas: QuantitySpec = Field(default_factory=QuantitySpec, description="combustible gas / smoke, ppm")
     occupancy: QuantitySpec = Field(default_factory=QuantitySpec, description="people in the room")
+    door_open: QuantitySpec = Field(default_factory=QuantitySpec, description="the door: 0 shut, 1 open")
+    flame: QuantitySpec = Field(default_factory=QuantitySpec,
+                                description="infrared from an open flame at the flame sensor, 0 none .. 1 a lighter "
+                                            "at 20 cm")
+    water_leak: QuantitySpec = Field(default_factory=QuantitySpec, description="water on the floor probe: 0 dry, 1 wet")
+    soil_moisture: QuantitySpec = Field(default_factory=QuantitySpec,
+                                        description="soil volumetric water content, %VWC (100: the probe in water)")
+    rain_mm_h: QuantitySpec = Field(default_factory=QuantitySpec, description="rain intensity, mm/h")
+    flow_l_min: QuantitySpec = Field(default_factory=QuantitySpec, description="water flow in the pipe, L/min")
+    wind_m_s: QuantitySpec = Field(default_factory=QuantitySpec, description="wind speed, m/s")
     events: list[Event] = Field(default_factory=list, description="scripted changes")
 
     @model_validator(mode="after")
@@ -135,6 +146,29 @@ class FaultEntry(BaseModel):
         return None if self.duration is None else self.at + self.duration
 
 
+class Wire(Spec):
+    """A wire with details: its length (RS-485 reflections grow with it) and, on an RS-485 pair,
+    whether A and B were swapped at one end."""
+    wire: str = Field(description='"dev.port -> dev.port"', examples=["gw.rs485 -> th1.rs485"])
+    length_m: float = Field(1.0, gt=0, le=5000, description="cable length, m (RS-485 trunk: up to 1200 m)",
+                            examples=[300])
+    swap_ab: bool = Field(False, description="RS-485 only: A and B are crossed at one end (the bus reads nothing)")
+
+
+def _wire_form(value: Any) -> str | None:
+    return "text" if isinstance(value, str) else "mapping" if isinstance(value, dict) else None
+
+
+WireEntry = Annotated[Union[Annotated[str, Tag("text")], Annotated[Wire, Tag("mapping")]],
+                      Discriminator(_wire_form, custom_error_type="wire",
+                                    custom_error_message='must be text "dev.port -> dev.port" or a mapping '
+                                                         '{wire: "dev.port -> dev.port", length_m: ..., swap_ab: ...}')]
+
+
+def wire_text(entry: "str | Wire") -> str:
+    return entry.wire if isinstance(entry, Wire) else entry
+
+
 class Scenario(Spec):
     """A training-room scenario: the room, its environment, its devices and wires, and a fault timeline."""
     name: str = Field(description="title shown to students", examples=["Sensor application room"])
@@ -146,6 +180,9 @@ class Scenario(Spec):
     room: Room = Field(description="the floor plan")
     environment: EnvironmentSpec = Field(default_factory=EnvironmentSpec, description="the room's physical quantities")
     devices: list[DeviceSpec] = Field(min_length=1, description="the devices in the room")
-    wiring: list[str] = Field(default_factory=list, description='wires, each "dev.port -> dev.port"',
-                              examples=[["gw.rs485 -> th1.rs485"]])
+    wiring: list[WireEntry] = Field(default_factory=list,
+                                     description='wires, each "dev.port -> dev.port" or {wire: ..., length_m: ..., '
+                                                 'swap_ab: ...}',
+                                     examples=[["gw.rs485 -> th1.rs485",
+                                                {"wire": "gw.rs485 -> co2.rs485", "length_m": 300}]])
     faults: list[FaultEntry] = Field(default_factory=list, description="the fault timeline")
