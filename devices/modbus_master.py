@@ -51,7 +51,12 @@ class ModbusMaster:
         net = owner.nets.get(port)
         members = net.members if net else []
         # Each slave type says how it is polled: (request bytes, parse(reply) -> values or a reason).
-        self.polls = [(dev, *dev.master_poll()) for dev, _ in members if hasattr(dev, "master_poll")]
+        # A slave with several tables to read gives a list of them.
+        self.polls = []
+        for dev, _ in members:
+            if hasattr(dev, "master_poll"):
+                polls = dev.master_poll()
+                self.polls += [(dev, *one) for one in (polls if isinstance(polls, list) else [polls])]
         self.stats = {dev.id: SlaveStats() for dev, *_ in self.polls}
         self._writes: deque[_Write] = deque()
         self._wake = None
