@@ -52,7 +52,7 @@ def default_range(part, port: str) -> str:
 class Channel:
     """One analog input with a part wired to it."""
     __slots__ = ("part", "port", "range", "unit", "lo", "hi", "adc_lo", "adc_hi", "lsb", "loop", "shunt",
-                 "part_unit", "part_lo", "part_span")
+                 "part_unit", "part_lo", "part_span", "read")
 
     def __init__(self, part, port: str, range_name: str | None, shunt_ohm: float, adc_bits: int) -> None:
         self.part, self.port = part, port
@@ -63,6 +63,22 @@ class Channel:
         self.shunt = shunt_ohm
         self.part_unit, self.part_lo, hi = signal_of(part, port)
         self.part_span = hi - self.part_lo
+        if not self.loop and self.unit == self.part_unit == "V":
+            self.read = self._voltage_reader()
+        else:
+            self.read = self._read
+
+    def _voltage_reader(self):
+        """The common case (a voltage output on a voltage range), as one closure: a gateway with a
+        thousand inputs reads them a thousand times a second."""
+        output, port, decode, lo, hi, lsb = self.part.output, self.port, self.part.decode, \
+            self.adc_lo, self.adc_hi, self.lsb
+
+        def read(broken: bool) -> dict:
+            x = 0.0 if broken else output(port)
+            x = lo if x < lo else hi if x > hi else x
+            return decode(lo + round((x - lo) / lsb) * lsb)
+        return read
 
     def terminal_volts(self, broken: bool) -> float:
         """The voltage across the input terminals now (0 with the wire cut)."""
@@ -92,6 +108,6 @@ class Channel:
             return x
         return self.part_lo + (x - self.lo) / (self.hi - self.lo) * self.part_span
 
-    def read(self, broken: bool) -> dict:
+    def _read(self, broken: bool) -> dict:
         """The part's reading through this channel (raises BadReading)."""
         return self.part.decode(self.in_part_unit(self.measure(self.terminal_volts(broken))))
