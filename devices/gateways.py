@@ -2,8 +2,9 @@
 
 Its channel drivers are configured from the parts wired to it (as the room's gateway
 configuration software would do): analog inputs through a real ADC (bits, full
-scale), digital inputs by edge, single-wire pins, an I2C master and a Modbus RTU
-master on RS-485 that puts real frames on the bus. Readings go to the trace as
+scale), digital inputs by edge, pulse counters, single-wire pins, a 1-Wire master, an
+I2C master that reads each part by its own recipe, and a Modbus RTU master on RS-485
+that puts real frames on the bus. Readings go to the trace as
 ``sample`` records of the sensor they belong to, ``via`` this gateway.
 """
 
@@ -13,14 +14,16 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
-from sim.buses import RS485Port, i2c_transfer
+from sim.buses import RS485Port
 from sim.device import Device, DeviceParams
 from sim.ports import bus, input_of
 from sim.trace import time_key
 
 from .analog_in import Channel, Range
+from .i2c import I2CMaster
 from .linkage import AlarmRule, LinkageRule
 from .modbus_master import ModbusMaster
+from .onewire import OneWireMaster
 from .rs485_slave import Baud, Parity
 from .sensing import BadReading
 
@@ -32,6 +35,7 @@ class GatewayParams(DeviceParams):
     analog_inputs: int = Field(4, ge=0, le=1024, description="number of analog inputs ai1..aiN (voltage or 4-20 mA)")
     digital_inputs: int = Field(4, ge=0, le=64, description="number of digital inputs di1..diN")
     single_wire_pins: int = Field(2, ge=0, le=16, description="number of single-wire pins dio1..dioN")
+    pulse_inputs: int = Field(2, ge=0, le=16, description="number of pulse counter inputs pi1..piN")
     adc_bits: int = Field(12, ge=8, le=24, description="ADC resolution, bits")
     ai_ranges: dict[str, Range] = Field(default_factory=dict, description="range of an analog input, e.g. "
                                         "{ai2: 4-20mA}; unset: the range that fits the part wired to it",
@@ -56,9 +60,9 @@ class GatewayParams(DeviceParams):
 
 
 class Gateway(RS485Port, Device):
-    """Embedded IoT gateway with analog, digital, single-wire, I2C and RS-485 inputs."""
+    """Embedded IoT gateway with analog, digital, pulse, single-wire, 1-Wire, I2C and RS-485 inputs."""
     FAMILY = "gateways"
-    TITLE, TITLE_ZH = "Embedded gateway (AI/DI/single-wire/I2C/RS-485)", "嵌入式网关"
+    TITLE, TITLE_ZH = "Embedded gateway (AI/DI/PI/single-wire/1-Wire/I2C/RS-485)", "嵌入式网关"
     SUPPLY_RANGE_V, CURRENT_MA = (9.0, 36.0), 250.0
     Params = GatewayParams
     COMMANDS = {"set_poll_period": "period_s: new polling period, 0.01 to 3600 seconds",
@@ -71,6 +75,9 @@ class Gateway(RS485Port, Device):
         ports.update({f"di{i}": input_of("digital", doc="digital input") for i in range(1, params.digital_inputs + 1)})
         ports.update({f"dio{i}": input_of("single_wire", doc="single-wire pin")
                       for i in range(1, params.single_wire_pins + 1)})
+        ports.update({f"pi{i}": input_of("pulse", doc="pulse counter input")
+                      for i in range(1, params.pulse_inputs + 1)})
+        ports["ow"] = bus("onewire", "1-Wire master (4.7 kΩ pull-up)")
         ports["rs485"] = bus("rs485", "RS-485 master (Modbus RTU)")
         ports["i2c"] = bus("i2c", "I2C master")
         return ports
@@ -87,7 +94,7 @@ class Gateway(RS485Port, Device):
         return out
 
     def start(self) -> None:
-        self._analog, self._digital, self._single = [], [], []
+        self._analog, self._digital, self._single, self._pulse = [], [], [], []
         for name, port in self.ports.items():
             if not self.links[name] or port.role != "input":
                 continue
@@ -98,10 +105,13 @@ class Gateway(RS485Port, Device):
                 self._analog.append((name, link, channel.read, dev.id))
             elif name.startswith("dio"):
                 self._single.append((name, link, dev))
+            elif name.startswith("pi"):
+                self._pulse.append([name, link, dev, dev_port, self.sim.env.now, 0])
             else:
-                self._digital.append((name, link, dev, dev_port))
-        net = self.nets.get("i2c")
-        self._i2c = [[dev, True] for dev, _ in (net.members if net else []) if hasattr(dev, "i2c_address")]
+                decode = dev.decoder(dev_port) if hasattr(dev, "decoder") else dev.decode
+                self._digital.append((name, link, dev, dev_port, decode))
+        self._i2c = I2CMaster(self, "i2c", self._report, self._bad_input)
+        self._onewire = OneWireMaster(self, "ow", self._report, self._bad_input)
         self._master = ModbusMaster(self, "rs485", self._modbus_values, self._modbus_problem)
         self._emit = self.sim.trace.emit
         self._bad: dict[str, str] = {}          # device -> the problem last reported
@@ -180,8 +190,11 @@ class Gateway(RS485Port, Device):
                 self._deliver(port, record)
             else:
                 emit(record)
-        for port, link, dev, dev_port in self._digital:
-            report(dev, port, 0 if link.broken else dev.output(dev_port), t)
+        for port, link, dev, dev_port, decode in self._digital:
+            level = 0 if link.broken else dev.output(dev_port)
+            self._deliver(port, {"t": t, "src": dev.id, "kind": "sample", "via": gid, **decode(level)})
+        if self._pulse:
+            self._count_pulses()
         for port, link, dev in self._single:
             frame = None if link.broken else dev.read_frame()
             if frame is None:
@@ -189,29 +202,32 @@ class Gateway(RS485Port, Device):
                 self._bad_input(dev.id, port, "no response on the single-wire pin", link_lost=True)
             else:
                 report(dev, port, frame)
-        for entry in self._i2c:
-            dev, needs_init = entry
-            nack = f"no ACK at I2C address 0x{dev.i2c_address:02X}"
-            if needs_init:
-                if all(i2c_transfer(self, "i2c", dev.i2c_address, w) is not None for w in dev.INIT):
-                    entry[1] = False       # first result is ready after the conversion time
-                else:
-                    self._bad_input(dev.id, "i2c", nack, link_lost=True)
+        self._i2c.poll()
+        self._onewire.poll()
+
+    def _count_pulses(self) -> None:
+        """Each pulse input: the pulses counted since the last poll, as a rate and a running total.
+        A gap longer than two poll periods (the gateway was off) restarts the count."""
+        now = self.sim.env.now
+        for entry in self._pulse:
+            port, link, dev, dev_port, since, total = entry
+            count = dev.pulses(dev_port)
+            period = now - since
+            entry[4] = now
+            if link.broken:
+                count = 0
+            if period <= 0.0 or period > 2.0 * self.p.poll_period_s + 1e-9:
                 continue
-            data = i2c_transfer(self, "i2c", dev.i2c_address, b"", 2)
-            if data is None:
-                entry[1] = True            # lost it: initialise again when it is back
-                self._bad_input(dev.id, "i2c", nack, link_lost=True)
-            else:
-                report(dev, "i2c", data)
+            entry[5] = total = total + count
+            self._report(dev, port, (count, total, period))
 
     def on_edge(self, port: str, level: int) -> None:
         """A digital input changed: report at once, as an interrupt-driven input would."""
         if not self.powered:
             return
-        for name, link, dev, _ in self._digital:
+        for name, link, dev, _, decode in self._digital:
             if name == port:
-                self.sim.emit(dev.id, "event", via=self.id, input=port, **dev.decode(level))
+                self.sim.emit(dev.id, "event", via=self.id, input=port, **decode(level))
 
     # -- RS-485 ---------------------------------------------------------------------------------
     def _modbus_values(self, dev, values) -> None:

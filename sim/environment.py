@@ -29,6 +29,21 @@ QUANTITIES: dict[str, dict] = {
                 noise=0.0, noise_tau_s=60.0, per_person=0.0, min=0.0, max=10000.0),
     "occupancy": dict(unit="people", base=0.0, daily_amplitude=0.0, peak_hour=12.0,
                       noise=0.0, noise_tau_s=600.0, per_person=0.0, min=0.0, max=500.0),
+    # Quantities of switch and outdoor sensors: at rest unless a scenario scripts them.
+    "door_open": dict(unit="0/1", base=0.0, daily_amplitude=0.0, peak_hour=12.0,
+                      noise=0.0, noise_tau_s=600.0, per_person=0.0, min=0.0, max=1.0),
+    "flame": dict(unit="IR intensity 0..1", base=0.0, daily_amplitude=0.0, peak_hour=12.0,
+                  noise=0.0, noise_tau_s=60.0, per_person=0.0, min=0.0, max=1.0),
+    "water_leak": dict(unit="0/1", base=0.0, daily_amplitude=0.0, peak_hour=12.0,
+                       noise=0.0, noise_tau_s=600.0, per_person=0.0, min=0.0, max=1.0),
+    "soil_moisture": dict(unit="%VWC", base=30.0, daily_amplitude=0.0, peak_hour=12.0,
+                          noise=0.0, noise_tau_s=3600.0, per_person=0.0, min=0.0, max=100.0),
+    "rain_mm_h": dict(unit="mm/h", base=0.0, daily_amplitude=0.0, peak_hour=12.0,
+                      noise=0.0, noise_tau_s=300.0, per_person=0.0, min=0.0, max=500.0),
+    "flow_l_min": dict(unit="L/min", base=0.0, daily_amplitude=0.0, peak_hour=12.0,
+                       noise=0.0, noise_tau_s=60.0, per_person=0.0, min=0.0, max=100.0),
+    "wind_m_s": dict(unit="m/s", base=0.0, daily_amplitude=0.0, peak_hour=14.0,
+                     noise=0.0, noise_tau_s=30.0, per_person=0.0, min=0.0, max=75.0),
 }
 
 
@@ -145,6 +160,14 @@ class RoomEnvironment:
         v = self._compute(name, t)
         self._cache[name] = (t, v)
         return v
+
+    def influence(self, name: str, delta: float, at_s: float, ramp_s: float = 0.0) -> None:
+        """Something in the room (a lamp, a fan) shifts ``name`` by ``delta`` from ``at_s`` on, reached
+        over ``ramp_s``; it takes the shift back with the opposite delta."""
+        self.quantities[name].changes.append(Change(at_s, delta, ramp_s))
+        self._cache.pop(name, None)
+        if name == "occupancy":
+            self._cache.clear()
 
     def _compute(self, name: str, t: float) -> float:
         q = self.quantities[name]

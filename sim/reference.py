@@ -11,7 +11,7 @@ from pydantic_core import PydanticUndefined
 
 #: Unit read from a key's suffix (``period_s`` is in seconds).
 SUFFIX_UNITS = {"_s": "s", "_ms": "ms", "_m": "m", "_v": "V", "_ma": "mA", "_c": "°C", "_hz": "Hz",
-                "_dbm": "dBm", "_db": "dB", "_pct": "%", "_rh": "%RH", "_lux": "lux", "_ppm": "ppm",
+                "_dbm": "dBm", "_db": "dB", "_kohm": "kΩ", "_pct": "%", "_rh": "%RH", "_lux": "lux", "_ppm": "ppm",
                 "_per_h": "per hour"}
 
 

@@ -67,7 +67,7 @@ def device_section(type_name: str) -> str:
             if getattr(m, "gain_error", 0):
                 accuracy = (accuracy + " " if accuracy else "") + f"±{m.gain_error * 100:g} %"
             lines.append(f"| {m.field} | {m.lo:g} .. {m.hi:g} | {m.resolution:g} | {accuracy or '—'} | "
-                         f"{f'{m.response_s:g} s' if m.response_s else '—'} |")
+                         f"{_response(m)} |")
         out += ["Readings (sensing element, per datasheet):", ""] + lines + [""]
     ports = cls.port_specs(params)
     out += ["Ports: " + ", ".join(f"`{n}` ({p.doc + ': ' if p.doc else ''}{p.describe()})"
@@ -81,6 +81,13 @@ def device_section(type_name: str) -> str:
     if cls.COMMANDS:
         out += ["Commands: " + "; ".join(f"`{n}` ({d})" for n, d in cls.COMMANDS.items()), ""]
     return "\n".join(out)
+
+
+def _response(m) -> str:
+    if not m.response_s:
+        return "—"
+    fall = getattr(m, "fall_s", 0.0)
+    return f"{m.response_s:g} s" + (f" (falling: {fall:g} s)" if fall else "")
 
 
 def _compact_ports(ports):

@@ -3,7 +3,9 @@
 Pacing: ``speed=math.inf`` runs as fast as possible; ``speed=1`` follows the wall
 clock; ``speed=N`` runs N simulated seconds per wall second. A driver (the CLI, the
 viewer) may pause, resume and single-step; outside inputs arrive through the inbox
-and are applied between events at the current simulated time.
+and are applied between events at the current simulated time. Whatever a lab opens
+to the outside world (a TCP port) registers a callback in ``on_close``; the driver
+calls ``close()`` when the run ends, however it ends.
 """
 
 from __future__ import annotations
@@ -32,7 +34,10 @@ class Simulation:
         self.devices: dict[str, Any] = {}
         self.environment = RoomEnvironment.default(self.seed)
         self.scene: dict[str, Any] = {}
-        self.handlers: dict[str, Callable[[Message], dict]] = {}
+        self.handlers: dict[str, Callable[[Message], dict | simpy.Event]] = {}
+        self.on_close: list[Callable[[], None]] = []
+        self.endpoints: list[str] = []     # one line per open port: "ss1: Modbus TCP on 127.0.0.1:5020 ..."
+        self.speed = math.inf              # the pace of the current (or last) run
         self.paused = False
         self._resume = threading.Event()
         self._stop = False
@@ -87,14 +92,51 @@ class Simulation:
     def drain_inbox(self) -> None:
         for msg in self.inbox.drain():
             result = self._dispatch(msg)
-            if msg.reply is not None:
-                try:
-                    msg.reply(result)
-                except Exception as exc:     # whoever asked cannot take the answer: the lab goes on
-                    self.emit(msg.target, "input.error", action=msg.action,
-                              error=f"the reply could not be delivered: {type(exc).__name__}: {exc}")
+            if isinstance(result, simpy.Event) and result.callbacks is not None:
+                # The answer takes simulated time (a bus exchange): reply when the event fires.
+                result.callbacks.append(lambda event, msg=msg: self._deferred_reply(msg, event))
+            elif isinstance(result, simpy.Event):
+                self._deferred_reply(msg, result)
+            else:
+                self._reply(msg, result)
 
-    def _dispatch(self, msg: Message) -> dict:
+    def _reply(self, msg: Message, result: dict) -> None:
+        if msg.reply is not None:
+            try:
+                msg.reply(result)
+            except Exception as exc:     # whoever asked cannot take the answer: the lab goes on
+                self.emit(msg.target, "input.error", action=msg.action,
+                          error=f"the reply could not be delivered: {type(exc).__name__}: {exc}")
+
+    def _deferred_reply(self, msg: Message, event: simpy.Event) -> None:
+        if event.ok:
+            self._reply(msg, event.value)
+            return
+        event.defused = True              # an input must never take the lab down
+        exc = event.value
+        error = f"{type(exc).__name__}: {exc}"
+        self.emit(msg.target, "input.error", action=msg.action, error=error)
+        self._reply(msg, {"ok": False, "error": error})
+
+    def close(self) -> None:
+        """End the run's contact with the outside world: call every ``on_close`` callback once (closing
+        ports), then apply what the closing produced (a client's goodbye) at the current time. Call it
+        from the thread that runs the simulation, or once ``run`` has returned."""
+        callbacks, self.on_close = self.on_close, []
+        failure = None
+        for callback in reversed(callbacks):
+            try:
+                callback()
+            except Exception as exc:     # one port that cannot close must not keep the others open
+                failure = failure or exc
+        self.endpoints.clear()
+        if callbacks:
+            self.drain_inbox()
+            self.trace.flush()
+        if failure is not None:
+            raise failure
+
+    def _dispatch(self, msg: Message) -> dict | simpy.Event:
         handler = self.handlers.get(msg.action)
         if handler is None:
             return {"ok": False, "error": f"unknown action {msg.action!r}; "
@@ -153,6 +195,7 @@ class Simulation:
         if not speed > 0:
             raise ValueError(f"speed must be > 0, got {speed}")
         self._stop = False
+        self.speed = speed
         if not self.inbox.empty():        # inputs that arrived before the run apply first
             self.drain_inbox()
         start = self.env.now

@@ -1,10 +1,17 @@
-"""Small fixtures: a bare simulation, a trace ring, scenario text loaders, the CLI in-process."""
+"""Small fixtures: a bare simulation, a trace ring, scenario text loaders, the CLI in-process.
+
+Every simulation a fixture builds is closed after the test, so a lab's TCP ports are freed."""
 
 from __future__ import annotations
 
+import os
 import textwrap
 
 import pytest
+
+# Shipped rooms have devices with TCP ports (a serial server on 5020): in tests every one takes a free
+# port, so a test run never fights a running lab, or another test, for it. Tests of a fixed port unset it.
+os.environ.setdefault("IOTLAB_TCP_ANY_PORT", "1")
 
 from sim import RingSink, Simulation
 from sim.scenario import build, load
@@ -12,7 +19,9 @@ from sim.scenario import build, load
 
 @pytest.fixture
 def sim():
-    return Simulation(seed=1)
+    sim = Simulation(seed=1)
+    yield sim
+    sim.close()
 
 
 @pytest.fixture
@@ -39,11 +48,17 @@ def write_scenario(tmp_path):
 @pytest.fixture
 def lab(write_scenario):
     """Load and build a scenario from YAML text; returns (sim, ring)."""
+    built = []
+
     def make(body: str, seed: int | None = None):
         scenario, _ = load(write_scenario(body))
         ring = RingSink(1_000_000)
-        return build(scenario, seed, sinks=[ring]), ring
-    return make
+        sim = build(scenario, seed, sinks=[ring])
+        built.append(sim)
+        return sim, ring
+    yield make
+    for sim in built:
+        sim.close()
 
 
 @pytest.fixture

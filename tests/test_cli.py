@@ -76,11 +76,11 @@ def test_unwritable_trace_exits_2(cli, tmp_path):
 def test_validate_exit_codes(cli, tmp_path):
     good = scenario_dir() / "rooms" / "sensor-lab.yaml"
     bad = tmp_path / "bad.yaml"
-    bad.write_text("name: x\nroom: {size_m: [5, 5]}\ndevices:\n  - {id: a, type: lm53}\n")
+    bad.write_text("name: x\nroom: {size_m: [5, 5]}\ndevices:\n  - {id: a, type: dht222}\n")
     code, out, err = cli("validate", str(good))
     assert code == 0 and "ok (7 devices" in out
     code, out, err = cli("validate", str(good), str(bad))
-    assert code == 2 and f"{bad}:4:19: unknown device type 'lm53' (did you mean lm35?)" in err
+    assert code == 2 and f"{bad}:4:19: unknown device type 'dht222' (did you mean dht22 or dht11?)" in err
 
 
 def test_devices_catalogue_and_detail(cli):

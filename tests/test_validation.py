@@ -144,7 +144,8 @@ def test_environment_problems(write_scenario):
     assert lines == [
         "lab.yaml:9:15: start_time '25:00' is not a time of day; write HH:MM, e.g. 08:00",
         "lab.yaml:11:25: unknown name 'temprature'; did you mean 'temperature'? use one of 'temperature', "
-        "'humidity', 'illuminance', 'co2', 'gas' or 'occupancy'",
+        "'humidity', 'illuminance', 'co2', 'gas', 'occupancy', 'door_open', 'flame', 'water_leak', "
+        "'soil_moisture', 'rain_mm_h', 'flow_l_min' or 'wind_m_s'",
     ]
 
 

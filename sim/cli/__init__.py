@@ -43,6 +43,9 @@ def _run(sp):
     sp.add_argument("--headless", action="store_true",
                     help="run without a window (runs are headless until the viewer is built)")
     sp.add_argument("--quiet", action="store_true", help="print only the summary")
+    sp.add_argument("--tcp-port", action="append", default=[], metavar="ID=PORT",
+                    help="listen for device ID (a serial server) on 127.0.0.1:PORT instead of its tcp_port "
+                    "(0: any free port); repeatable")
     m = sp.add_argument_group("live MQTT", "Publish the running lab to a broker and take commands back. "
                               "With no --mqtt: a broker on localhost:1883 if one answers, else a private one "
                               "started for the run. The password comes from the URL or IOTLAB_MQTT_PASSWORD "
@@ -85,9 +88,12 @@ def _schema(sp):
 
 
 def _bench(sp):
-    sp.add_argument("name", choices=["kernel", "mqtt"], help="which benchmark")
+    sp.add_argument("name", choices=["kernel", "mqtt", "fieldbus"], help="which benchmark")
     sp.add_argument("--sensors", type=int, default=1000, help="sensors in the room (default 1000)")
-    sp.add_argument("--until", metavar="DURATION", help="simulated time (default: 1h for kernel, 1m for mqtt)")
+    sp.add_argument("--until", metavar="DURATION", help="simulated time (default: 1h for kernel and fieldbus, "
+                    "1m for mqtt)")
+    sp.add_argument("--tcp-requests", type=int, default=200, help="fieldbus: Modbus TCP requests for the "
+                    "round-trip latency through the serial server (default 200; 0 skips it)")
     sp.add_argument("--live-devices", type=int, default=5000, help="mqtt: devices in the real-time run (default 5000)")
     sp.add_argument("--live-seconds", type=float, default=60, help="mqtt: length of the real-time run, s "
                     "(default 60; 0 skips it)")

@@ -9,7 +9,7 @@ from ..units import parse_duration
 
 def main(args) -> int:
     try:
-        until = parse_duration(args.until or ("1h" if args.name == "kernel" else "1m"))
+        until = parse_duration(args.until or ("1m" if args.name == "mqtt" else "1h"))
     except ValueError as exc:
         print(f"iotlab bench: --until: {exc}", file=sys.stderr)
         return 2
@@ -19,6 +19,12 @@ def main(args) -> int:
     if args.name == "kernel":
         from ..bench.kernel import main as kernel
         return kernel(args.sensors, until)
+    if args.name == "fieldbus":
+        if args.tcp_requests < 0:
+            print("iotlab bench fieldbus: --tcp-requests must be >= 0", file=sys.stderr)
+            return 2
+        from ..bench.fieldbus import main as fieldbus
+        return fieldbus(until, args.tcp_requests)
     if args.live_devices < 1 or args.live_seconds < 0:
         print("iotlab bench mqtt: --live-devices must be >= 1 and --live-seconds >= 0", file=sys.stderr)
         return 2

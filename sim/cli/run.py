@@ -35,6 +35,10 @@ def main(args) -> int:
     if loaded is None:
         return EXIT_USAGE
     scenario, _ = loaded
+    problem = _tcp_ports(scenario, args.tcp_port)
+    if problem:
+        print(f"iotlab run: --tcp-port {problem}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         until = parse_duration(args.until) if args.until else scenario.duration
     except ValueError as exc:
@@ -46,6 +50,7 @@ def main(args) -> int:
 
     from ..scenario import build
     from ..sinks import CounterSink, CsvSink, JsonlSink
+    from ..tcp import ListenError
 
     counter = CounterSink()
     sinks = [counter]
@@ -58,7 +63,19 @@ def main(args) -> int:
         print(f"iotlab run: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
         _close(sinks)
         return EXIT_USAGE
-    sim = build(scenario, args.seed, sinks)
+    try:
+        sim = build(scenario, args.seed, sinks)
+    except ListenError as exc:           # a device's TCP port is taken
+        print(f"iotlab run: {exc}", file=sys.stderr)
+        _close(sinks)
+        return EXIT_USAGE
+    try:                                 # whatever happens, the lab's TCP ports close
+        return _run(args, scenario, sim, until, speed, sinks, counter)
+    finally:
+        sim.close()
+
+
+def _run(args, scenario, sim, until: float, speed: float, sinks, counter) -> int:
     from . import live
     try:
         bridge, broker = live.start(args, sim, scenario.lab)
@@ -69,6 +86,8 @@ def main(args) -> int:
     if not args.quiet:
         print(f"{scenario.name} [{scenario.lab}] seed {sim.seed}: {len(sim.devices)} devices, "
               f"running {format_duration(until)} at speed {args.speed}", file=sys.stderr)
+        for line in sim.endpoints:
+            print(line, file=sys.stderr)
     wall0 = time.monotonic()
     status = EXIT_OK
     try:
@@ -85,6 +104,7 @@ def main(args) -> int:
               file=sys.stderr)
         status = EXIT_ERROR
     try:
+        sim.close()            # TCP clients are let go (their tcp.close records) before run.end
         sim.emit("$sim", "run.end", until=sim.now)
         sim.trace.flush()
     except OSError:
@@ -101,6 +121,35 @@ def main(args) -> int:
     wall = time.monotonic() - wall0
     _summary(sim, counter, wall)
     return status
+
+
+def _tcp_ports(scenario, overrides: list[str]) -> str | None:
+    """Set each ``ID=PORT`` as that device's ``tcp_port``; what is wrong with the first bad one, or None."""
+    if not overrides:
+        return None
+    from .. import registry
+
+    def has_port(spec) -> bool:
+        try:
+            return "tcp_port" in registry.load(spec.type).Params.model_fields
+        except KeyError:               # an unknown type was reported when the file was loaded
+            return False
+
+    specs = {spec.id: spec for spec in scenario.devices}
+    listed = ", ".join(f"{s.id} ({s.type})" for s in scenario.devices if has_port(s)) or "none"
+    for item in overrides:
+        dev_id, sep, text = (part.strip() for part in item.partition("="))
+        if not sep or not dev_id:
+            return f"{item!r}: write ID=PORT, e.g. ss1=5021; devices with a TCP port in this lab: {listed}"
+        if dev_id not in specs:
+            return f"{item}: no device {dev_id!r} in this lab; devices with a TCP port: {listed}"
+        if not has_port(specs[dev_id]):
+            return f"{item}: {dev_id} ({specs[dev_id].type}) has no TCP port; devices with a TCP port: {listed}"
+        port = int(text) if text.isdigit() else -1
+        if not 0 <= port <= 65535:
+            return f"{item}: PORT {text!r} is not a TCP port; give a whole number from 0 to 65535 (0: any free port)"
+        setattr(specs[dev_id], "tcp_port", port)
+    return None
 
 
 def _close(sinks) -> bool:
