@@ -79,6 +79,8 @@ class Lamp(Actuator):
 class FanParams(ActuatorParams):
     cooling_c: float = Field(2.0, ge=0, le=20, description="how much it cools the room once it has run a while, °C")
     drying_rh: float = Field(5.0, ge=0, le=50, description="how much it lowers the humidity, %RH")
+    fresh_air_ppm: float = Field(200.0, ge=0, le=5000, description="how much it lowers the CO2 by bringing "
+                                 "in outside air, ppm")
     ramp_s: float = Field(180.0, ge=0, le=3600, description="how long it takes to have that effect, s")
     power_w: float = Field(40.0, gt=0, le=5000, description="its power, W")
 
@@ -88,7 +90,8 @@ class Fan(Actuator):
     Params = FanParams
 
     def effects(self):
-        return {"temperature": (-self.p.cooling_c, self.p.ramp_s), "humidity": (-self.p.drying_rh, self.p.ramp_s)}
+        return {"temperature": (-self.p.cooling_c, self.p.ramp_s), "humidity": (-self.p.drying_rh, self.p.ramp_s),
+                "co2": (-self.p.fresh_air_ppm, self.p.ramp_s)}
 
 
 class Buzzer(Actuator):

@@ -78,7 +78,7 @@ def test_validate_exit_codes(cli, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nroom: {size_m: [5, 5]}\ndevices:\n  - {id: a, type: dht222}\n")
     code, out, err = cli("validate", str(good))
-    assert code == 0 and "ok (7 devices" in out
+    assert code == 0 and "ok (31 devices" in out
     code, out, err = cli("validate", str(good), str(bad))
     assert code == 2 and f"{bad}:4:19: unknown device type 'dht222' (did you mean dht22 or dht11?)" in err
 

@@ -215,4 +215,5 @@ def _summary(sim, counter, wall: float) -> None:
     lost = ", ".join(f"{n} {reason}" for reason, n in sorted(counter.lost_reasons.items()))
     console.print(f"devices {len(sim.devices)} · samples {kinds('sample')} · frames sent {kinds('frame.tx')} "
                   f"· frames lost {kinds('frame.lost')}{f' ({lost})' if lost else ''} · alarms {kinds('alarm')} "
+                  f"· rule actions {kinds('rule')} "
                   f"· faults {kinds('fault.on')} · events {kinds('event')}", highlight=False)
