@@ -87,11 +87,15 @@ class Channel:
         x = self.part.output(self.port)
         return x * self.shunt / 1000.0 if self.loop else x
 
-    def measure(self, volts: float) -> float:
+    def convert(self, volts: float) -> float:
         """What the ADC reports in the range's unit: clipped to its span, quantised to its LSB."""
         x = volts * 1000.0 / self.shunt if self.unit == "mA" else volts
         x = self.adc_lo if x < self.adc_lo else self.adc_hi if x > self.adc_hi else x
-        x = self.adc_lo + round((x - self.adc_lo) / self.lsb) * self.lsb
+        return self.adc_lo + round((x - self.adc_lo) / self.lsb) * self.lsb
+
+    def measure(self, volts: float) -> float:
+        """``convert``, with a 4-20 mA range's NAMUR NE43 limits checked (raises BadReading)."""
+        x = self.convert(volts)
         if self.range == "4-20mA":
             if x < 3.6:
                 raise BadReading(f"{x:.2f} mA < 3.6 mA on a 4-20 mA input: broken wire, no loop power "

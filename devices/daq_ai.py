@@ -6,7 +6,7 @@ Modbus RTU or the ADAM ASCII protocol (``protocol``), as its INIT switch selects
 
 Modbus map: input registers (FC04) 0x0000-0x0007 the channels, the range's span as
 0x0000-0xFFFF (4 mA = 0x0000, 20 mA = 0xFFFF; -10 V = 0x0000, +10 V = 0xFFFF),
-0x0008-0x000F channel status (0 ok, 1 open loop / under range, 2 over range);
+0x0008-0x000F channel status (0 ok, 1 open 4-20 mA loop (burn-out), 2 outside the range);
 holding registers (FC03/06) 0x0100-0x0107 range codes, 0x0200 address, 0x0201 baud
 code. ASCII (every command ends in CR; a bad command gets ``?AA``; another address,
 silence): ``#AA`` all channels ``>+07.234+12.000...``, ``#AAN`` one channel,
@@ -31,7 +31,7 @@ from .rs485_slave import BAUD_CODES, ModbusSlave, SlaveSettings
 from .sensing import BadReading
 
 #: ADAM range codes (hex) modelled, and the iotlab range each one is.
-RANGE_CODES = {0x05: "±2.5V", 0x06: "±20mA", 0x07: "4-20mA", 0x08: "±10V", 0x09: "±5V"}
+RANGE_CODES = {0x05: "±2.5V", 0x06: "±20mA", 0x07: "4-20mA", 0x08: "±10V", 0x09: "±5V", 0x48: "0-10V"}
 CODE_OF = {name: code for code, name in RANGE_CODES.items()}
 #: ADAM baud codes for the ASCII configuration commands.
 ADAM_BAUD = {1200: 0x03, 2400: 0x04, 4800: 0x05, 9600: 0x06, 19200: 0x07, 38400: 0x08, 57600: 0x09, 115200: 0x0A}
@@ -101,20 +101,16 @@ class DAQAnalogInput(ModbusSlave, Device):
 
     # -- measuring ----------------------------------------------------------------------------------
     def measure(self, i: int) -> tuple[float, int]:
-        """(value in the range's unit, status) of channel ``i``; an open input reads 0 V."""
+        """(value in the range's unit, status) of channel ``i``; an open input reads 0 V. A 4-20 mA
+        channel below 3.6 mA is burn-out (an open loop); any channel past its span is over range."""
         channel = self._channels[i] if i < len(self._channels) else None
         if channel is None:
             return 0.0, OK if RANGE_CODES[self._codes[i]] != "4-20mA" else OPEN
-        link = self.links[f"ai{i}"][0]
-        volts = channel.terminal_volts(link.broken)
-        try:
-            value = channel.measure(volts)
-        except BadReading as exc:
-            return (channel.lo if "< 3.6" in str(exc) else channel.hi), (OPEN if "< 3.6" in str(exc) else OVER)
-        if value > channel.hi:
-            return channel.hi, OVER
-        if value < channel.lo:
-            return channel.lo, OPEN if channel.range == "4-20mA" else OVER
+        value = channel.convert(channel.terminal_volts(self.links[f"ai{i}"][0].broken))
+        if channel.range == "4-20mA" and value < 3.6:
+            return value, OPEN
+        if value > channel.hi or (value < channel.lo and channel.range != "4-20mA"):
+            return value, OVER
         return value, OK
 
     def _span(self, i: int) -> tuple[float, float]:
@@ -196,10 +192,8 @@ class DAQAnalogInput(ModbusSlave, Device):
     def _ascii_value(self, i: int) -> str:
         """Engineering units, sign and fixed digits as the ADAM data format 00 gives them."""
         value, status = self.measure(i)
-        if status == OVER:
-            return "+9999.9"
         if status == OPEN and RANGE_CODES[self._codes[i]] == "4-20mA":
-            return "-0000.0"
+            return "-0000.0"           # burn-out; out of range otherwise, the module sends what it measures
         return f"{value:+07.3f}" if abs(self._span(i)[1]) >= 10 else f"{value:+07.4f}"
 
     # -- what a gateway does with it ---------------------------------------------------------------
@@ -234,7 +228,7 @@ class DAQAnalogInput(ModbusSlave, Device):
                 out.append((channel.part.id, port, BadReading(
                     f"{self.id} ai{i} reports an open loop / under range (burn-out)", link=True)))
             elif status == OVER:
-                out.append((channel.part.id, port, BadReading(f"{self.id} ai{i} reports over range")))
+                out.append((channel.part.id, port, BadReading(f"{self.id} ai{i} reports a value outside its range")))
             else:
                 try:
                     out.append((channel.part.id, port, channel.part.decode(channel.in_part_unit(value))))
@@ -256,9 +250,7 @@ def _parse_ascii(reply: bytes, n: int):
         return "malformed"
     out = []
     for f in fields:
-        if f == "+9999.9":
-            out.append((None, OVER))
-        elif f == "-0000.0":
+        if f == "-0000.0":
             out.append((None, OPEN))
         else:
             out.append((float(f), OK))

@@ -328,3 +328,18 @@ def test_relays_switch_by_command_and_drop_out_without_power(lab):
         sim.devices["relay1"].command("set", {"output": "do7", "on": True})
     sim.run(15)
     assert [r["on"] for r in kind(ring, "output", "fan1")] == [True, False]
+
+
+def test_daq_input_registers_span_the_range_and_status_flags_burn_out(lab):
+    sim, _ = lab(DAQ % ", ranges: {ai0: 4-20mA, ai2: 0-10V}" + "\nfaults: [{at: 100, target: pt1.loop, fault: wire_break}]")
+    sim.run(90)
+    daq = sim.devices["daq1"]
+    slave = daq._slave
+    reply = slave.answer(5, read_request(5, 4, 0, 16))
+    values = [int.from_bytes(reply[3 + 2 * i:5 + 2 * i], "big") for i in range(16)]
+    # 50 °C on -50..150 °C is 12 mA: half of 4-20 mA, 0x7FFF or so; nothing on ai2 reads 0 V
+    assert values[0] == pytest.approx(0x7FFF, abs=0x0200) and values[2] == 0 and values[8:16] == [0] * 8
+    assert slave.answer(5, read_request(5, 3, 0x0100, 3)) == with_crc(bytes([5, 3, 6, 0, 7, 0, 8, 0, 0x48]))
+    sim.run(110)
+    reply = slave.answer(5, read_request(5, 4, 8, 1))
+    assert reply == with_crc(bytes([5, 4, 2, 0, 1]))                        # burn-out on ai0
