@@ -21,6 +21,7 @@ class ActuatorParams(DeviceParams):
 
 
 class Actuator(Device):
+    TRACE_FIELDS = ("on",)
     FAMILY = "actuators"
     FAULTS = {"burnt_out": FaultSpec("burnt_out", "the load is dead: its relay clicks but nothing happens")}
     #: quantity -> (change while running, ramp s)

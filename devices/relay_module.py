@@ -25,6 +25,7 @@ class RelayParams(DeviceParams, SlaveSettings):
 
 
 class RelayModule(ModbusSlave, Device):
+    TRACE_FIELDS = ("do1", "do2", "do3", "do4", "address", "baud")
     """4-relay + 4-DI module, Modbus RTU: coils are the relays, discrete inputs the DIs."""
     FAMILY = "daq"
     TITLE, TITLE_ZH = "4-channel relay and DI module (Modbus RTU)", "4 路继电器/开关量模块 (Modbus RTU)"

@@ -33,6 +33,7 @@ class MQ2Params(SensorParams):
 
 
 class MQ2(SwitchOutput, DividerSensor):
+    TRACE_FIELDS = ("gas_alarm",)
     """MQ-2 gas/smoke module: the element's resistance Rs falls as combustible gas rises (300-10,000 ppm);
     AO is Rs over a load resistor on 5 V, DO (LM393) goes low when AO passes the threshold pot.
 

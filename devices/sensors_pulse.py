@@ -63,6 +63,7 @@ class RainParams(SensorParams):
 
 
 class RainGauge(PulseSensor):
+    TRACE_FIELDS = ("rain_mm",)
     """Tipping-bucket rain gauge: a 0.2 mm bucket closes a reed switch at each tip; 0-4 mm/min (240 mm/h),
     ±4 %. Above its range the bucket cannot tip fast enough and the count saturates."""
     TITLE, TITLE_ZH = "Tipping-bucket rain gauge, 0.2 mm per tip (pulse)", "翻斗式雨量传感器 (脉冲输出)"
@@ -84,6 +85,7 @@ class FlowParams(SensorParams):
 
 
 class FlowMeter(PulseSensor):
+    TRACE_FIELDS = ("volume_l",)
     """YF-S201 Hall-effect water flow sensor (G1/2"): F = 7.5·Q pulses/s with Q in L/min (450 pulses a litre),
     1-30 L/min, ±10 %. Below 1 L/min the rotor does not turn."""
     TITLE, TITLE_ZH = "YF-S201 water flow sensor (Hall, pulse)", "YF-S201 霍尔水流量传感器 (脉冲输出)"

@@ -27,6 +27,7 @@ class ModbusTransmitter(ModbusSlave, Sensor):
     """A sensor with an RS-485 port and a register map (see the module docstring)."""
     SUPPLY_RANGE_V, CURRENT_MA = (10.0, 30.0), 10.0
     Params = TransmitterParams
+    TRACE_FIELDS = ("address", "baud")
     #: (register, index into MEASURES, scale, kind)
     REGISTERS: ClassVar[tuple[tuple[int, int, float, str], ...]] = ()
     #: What a gateway reads: (function, first register, count).

@@ -48,6 +48,7 @@ class PIRParams(SensorParams):
 
 
 class PIR(SwitchOutput, Device):
+    TRACE_FIELDS = ("motion",)
     """HC-SR501 passive-infrared motion sensor: 3.3 V high while motion is seen, retriggerable."""
     TITLE, TITLE_ZH = "HC-SR501 PIR motion sensor (switch output)", "HC-SR501 人体红外传感器 (开关量)"
     SUPPLY_RANGE_V, CURRENT_MA = (4.5, 20.0), 0.065

@@ -47,6 +47,18 @@ class Device:
     def port_specs(cls, params: DeviceParams) -> dict[str, Port]:
         return {}
 
+    #: Fields this type's records carry besides its readings (e.g. a relay module's do1..do4).
+    TRACE_FIELDS: ClassVar[tuple[str, ...]] = ()
+    #: Fields every device has in a check: power, reachability by its gateway, faults, input error,
+    #: commands taken, alarm raised on it.
+    COMMON_FIELDS: ClassVar[tuple[str, ...]] = ("online", "reachable", "faults", "error", "commands", "alarm")
+
+    @classmethod
+    def trace_fields(cls, params: DeviceParams) -> list[str]:
+        """The ``device.field`` names a check may use for a device of this type."""
+        own = [m.field for m in getattr(cls, "MEASURES", ())] + list(cls.TRACE_FIELDS)
+        return list(dict.fromkeys(own + list(cls.COMMON_FIELDS)))
+
     @classmethod
     def cross_check(cls, params: DeviceParams, device_ids: list[str]) -> list[tuple[tuple, str]]:
         """Problems in parameters that name other devices: [(path under the device, message)]."""
@@ -58,6 +70,7 @@ class Device:
         self.p = params
         self.pos_m = pos_m
         self.label = ""
+        self.plan = "room"                 # or "campus": pos_m is on the outdoor plan (radio links)
         self.ports: dict[str, Port] = self.port_specs(params)
         self.links: dict[str, list[Link]] = {name: [] for name in self.ports}
         self.nets: dict[str, Net] = {}
@@ -128,4 +141,5 @@ class Device:
     def describe(self) -> dict[str, Any]:
         """Read-only scene entry for the viewer and the trace header."""
         return {"id": self.id, "type": self.TYPE, "family": self.FAMILY,
-                "pos_m": list(self.pos_m), "ports": {n: p.form for n, p in self.ports.items()}}
+                "pos_m": list(self.pos_m), "ports": {n: p.form for n, p in self.ports.items()},
+                **({"plan": self.plan} if self.plan != "room" else {})}

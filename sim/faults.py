@@ -112,3 +112,65 @@ def schedule(sim, target: str, fault: str, params: dict[str, Any],
             if device.has_fault(fault, port):       # unless it was cleared by hand meanwhile
                 clear(sim, target, fault)
     sim.env.process(run())
+
+
+#: A ``when:`` condition is looked at this often (simulated seconds); the fault appears at the first
+#: look after a record made the condition true, so the timing does not depend on the run's pacing.
+WHEN_RESOLUTION_S = 0.1
+
+
+def schedule_when(sim, target: str, fault: str, params: dict[str, Any], condition: str,
+                  duration_s: float | None) -> None:
+    """Inject ``fault`` the first time ``condition`` (the check language) holds; clear it after
+    ``duration_s`` if given."""
+    from .grading.checks import State, compile_value
+    from .grading.expr import parse
+
+    test = compile_value(parse(condition))
+    state, seen = State(), {"hit": False, "done": False}
+
+    def watch(record):
+        if not seen["hit"]:
+            state.update(record)
+            seen["hit"] = bool(test(state))
+
+    def look():
+        if seen["done"]:
+            return
+        sim.trace.flush()                      # every record up to now has been looked at
+        if seen["hit"]:
+            seen["done"] = True
+            sim.trace.unsubscribe(watch)
+            inject(sim, target, fault, params)
+            sim.emit(target.partition(".")[0], "event", when=condition, fault=fault)
+            if duration_s is not None:
+                sim.env.process(_clear_later(sim, target, fault, duration_s))
+    sim.trace.subscribe(watch)
+    sim.every(WHEN_RESOLUTION_S, look)
+
+
+def schedule_random(sim, devices: list[str], fault: str, params: dict[str, Any],
+                    mtbf_s: float, mttr_s: float) -> None:
+    """Each device fails after an exponential time with mean ``mtbf_s`` and is repaired after one with
+    mean ``mttr_s``, again and again, from its own random stream."""
+    for dev in devices:
+        rng = sim.rng(f"random-fault:{dev}:{fault}")
+
+        def run(dev=dev, rng=rng):
+            while True:
+                yield sim.env.timeout(float(rng.exponential(mtbf_s)))
+                device = sim.devices[dev]
+                if device.has_fault(fault):
+                    continue
+                inject(sim, dev, fault, params)
+                yield sim.env.timeout(float(rng.exponential(mttr_s)))
+                if device.has_fault(fault):
+                    clear(sim, dev, fault)
+        sim.env.process(run())
+
+
+def _clear_later(sim, target: str, fault: str, after_s: float):
+    yield sim.env.timeout(after_s)
+    device, port, _ = _resolve(sim, target, fault)
+    if device.has_fault(fault, port):
+        clear(sim, target, fault)

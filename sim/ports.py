@@ -34,7 +34,7 @@ class Port:
 
     @property
     def max_links(self) -> int | None:
-        return None if self.role == "bus" else 1
+        return None if self.role == "bus" and self.form != "uart" else 1   # a UART is point to point
 
     def describe(self) -> str:
         if self.role == "input":

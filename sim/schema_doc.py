@@ -7,7 +7,7 @@ from .environment import QUANTITIES
 from .faults import faults_of
 from .reference import field_rows, markdown_table
 from .scenario.spec import (Bench, DeviceSpec, EnvironmentSpec, Event, FaultEntry, QuantitySpec, Room,
-                            Scenario, Wall, Wire)
+                            Scenario, SerialSpec, Wall, Wire)
 
 INTRO = """\
 # Scenario file reference
@@ -30,6 +30,7 @@ SECTIONS = [
     ("devices[]", DeviceSpec),
     ("wiring[] (mapping form)", Wire),
     ("faults[]", FaultEntry),
+    ("serial[]", SerialSpec),
 ]
 
 

@@ -13,6 +13,12 @@ COMMANDS = {
     "devices": ("devices", "the device catalogue: parameters, ports and faults of each type"),
     "schema": ("schema", "print the scenario-file reference (every key, unit, default, example)"),
     "bench": ("bench", "measure performance against a baseline run in the same process"),
+    "serial": ("serial", "a terminal on a running lab's UART (a module's AT port) exposed on a TCP port"),
+    "faults": ("faults", "the fault catalogue: every fault of each device type, its parameters and symptom"),
+    "fault": ("fault", "inject or clear a fault in a running lab (over its MQTT broker)"),
+    "answer": ("answer", "send a diagnosis answer to a running lab's exercise (over its MQTT broker)"),
+    "check": ("check", "grade runs of an exercise from their traces: table, JSON, class CSV or HTML"),
+    "key": ("key", "the teacher's key: each student's variant of an exercise and the expected answers"),
 }
 
 
@@ -38,11 +44,18 @@ def _run(sp):
     sp.add_argument("--speed", default="max", metavar="max|N",
                     help="max: as fast as possible (default); 1: wall-clock time; N: N times faster")
     sp.add_argument("--seed", type=_seed, metavar="N", help="override the scenario's seed (a whole number >= 0)")
+    sp.add_argument("--student", metavar="ID", help="an exercise: run this student's variant (its variables) "
+                    "and grade it")
     sp.add_argument("--trace", metavar="FILE", help="write the trace as JSON Lines")
     sp.add_argument("--csv", metavar="FILE", help="write the samples as CSV (t,device,field,value,via)")
     sp.add_argument("--headless", action="store_true",
                     help="run without a window (runs are headless until the viewer is built)")
     sp.add_argument("--quiet", action="store_true", help="print only the summary")
+    sp.add_argument("--serial", action="append", default=[], metavar="DEV=pty|tcp[:PORT]",
+                    help="expose device DEV's UART while the lab runs: pty (a /dev/pts/N for picocom or pyserial), "
+                    "tcp[:PORT] (a raw TCP port on 127.0.0.1; none or 0: any free port), or pty+tcp:PORT; "
+                    "@BAUD sets the terminal's speed (default: the module's own); DEV.PORT for a device with "
+                    "several UARTs, all=... for every UART; repeatable")
     sp.add_argument("--tcp-port", action="append", default=[], metavar="ID=PORT",
                     help="listen for device ID (a serial server) on 127.0.0.1:PORT instead of its tcp_port "
                     "(0: any free port); repeatable")
@@ -99,8 +112,65 @@ def _bench(sp):
                     "(default 60; 0 skips it)")
 
 
+def _serial(sp):
+    sp.add_argument("target", metavar="LAB_OR_PORT", help="a TCP port (7001 or host:port) of an exposed UART, "
+                    "or the lab id of a lab running here (then DEVICE says which UART)")
+    sp.add_argument("device", nargs="?", metavar="DEVICE", help="with a lab id: the device (or device.port)")
+    sp.add_argument("--eol", choices=["crlf", "cr", "lf", "none"], default="crlf",
+                    help="what Enter sends after the line (default crlf; none for HM-10 modules)")
+    sp.add_argument("--hex", action="store_true", help="show what arrives as hex bytes")
+    sp.add_argument("--wait", type=float, default=1.0, metavar="S",
+                    help="with input from a pipe or file: how long to keep listening after the last line, "
+                    "wall seconds (default 1)")
+
+
+def _faults(sp):
+    sp.add_argument("type", nargs="?", metavar="TYPE", help="one device type (default: all)")
+
+
+def _remote(sp):
+    sp.add_argument("--mqtt", metavar="URL", help="the lab's broker (default mqtt://127.0.0.1:1883, or "
+                    "IOTLAB_MQTT_LOCAL); `iotlab run` prints it")
+    sp.add_argument("--timeout", type=float, default=5.0, metavar="S", help="how long to wait for the lab (default 5 s)")
+
+
+def _fault(sp):
+    sp.add_argument("lab", metavar="LAB", help="the lab id of the running lab (its MQTT topic prefix)")
+    sp.add_argument("action", choices=["inject", "clear"])
+    sp.add_argument("target", metavar="TARGET", help="a device (th1) or a device's port for wire faults (th1.rs485)")
+    sp.add_argument("fault", metavar="FAULT", help="a fault name from `iotlab faults TYPE`")
+    sp.add_argument("params", nargs="*", metavar="KEY=VALUE", help="fault parameters, e.g. offset=2.5")
+    _remote(sp)
+
+
+def _answer(sp):
+    sp.add_argument("lab", metavar="LAB", help="the lab id of the running lab")
+    sp.add_argument("task", metavar="TASK", help="the task id the answer is for")
+    sp.add_argument("text", metavar="TEXT", help='the answer, e.g. "th1 has no power"')
+    _remote(sp)
+
+
+def _check(sp):
+    sp.add_argument("scenario", metavar="SCENARIO", help="the exercise file (or room id)")
+    sp.add_argument("--trace", required=True, action="append", metavar="RUN.jsonl",
+                    help="a trace written by iotlab run --trace (repeat, or several files, for a class)", nargs="+")
+    sp.add_argument("--student", metavar="ID", help="whose run it is (default: the id in the trace)")
+    sp.add_argument("--format", choices=["table", "json", "csv", "html"],
+                    help="table (one trace, default), json, csv (several traces, default) or html")
+    sp.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of printing")
+    sp.add_argument("--lang", choices=["en", "zh"], default="en", help="language of task titles (default en)")
+
+
+def _key(sp):
+    sp.add_argument("scenario", metavar="SCENARIO", help="the exercise file")
+    sp.add_argument("--students", required=True, action="append", metavar="IDS",
+                    help="student ids, comma-separated, or @FILE with one id a line")
+    sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+
 _ARGS = {"rooms": _rooms, "run": _run, "validate": _validate, "devices": _devices,
-         "schema": _schema, "bench": _bench}
+         "schema": _schema, "bench": _bench, "serial": _serial, "faults": _faults, "fault": _fault,
+         "answer": _answer, "check": _check, "key": _key}
 
 
 def main(argv: list[str] | None = None) -> int:

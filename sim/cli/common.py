@@ -33,11 +33,12 @@ def resolve_target(target: str) -> Path | None:
     return None
 
 
-def load_or_report(path: Path):
-    """(scenario, tree) or None after printing each problem as file:line:col."""
+def load_or_report(path: Path, student: str | None = None):
+    """(scenario, tree) or None after printing each problem as file:line:col. ``student``: whose
+    variant of the scenario's variables to load."""
     from ..scenario import ScenarioError, load
     try:
-        return load(path)
+        return load(path, student=student)
     except ScenarioError as exc:
         for problem in exc.problems:
             print(problem.format(exc.path), file=sys.stderr)

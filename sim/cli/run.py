@@ -31,13 +31,17 @@ def main(args) -> int:
     path = resolve_target(args.target)
     if path is None:
         return EXIT_USAGE
-    loaded = load_or_report(path)
+    loaded = load_or_report(path, student=args.student)
     if loaded is None:
         return EXIT_USAGE
     scenario, _ = loaded
     problem = _tcp_ports(scenario, args.tcp_port)
     if problem:
         print(f"iotlab run: --tcp-port {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    problem = _serial_options(scenario, getattr(args, "serial", []))
+    if problem:
+        print(f"iotlab run: --serial {problem}", file=sys.stderr)
         return EXIT_USAGE
     try:
         until = parse_duration(args.until) if args.until else scenario.duration
@@ -88,6 +92,12 @@ def _run(args, scenario, sim, until: float, speed: float, sinks, counter) -> int
               f"running {format_duration(until)} at speed {args.speed}", file=sys.stderr)
         for line in sim.endpoints:
             print(line, file=sys.stderr)
+        if sim.grader is not None:
+            print(f"exercise: {len(scenario.tasks)} tasks" + (f" for student {scenario._student}"
+                  if scenario._student else "") + "; answer with iotlab answer "
+                  f"{args.lab_id or scenario.lab} TASK \"text\"", file=sys.stderr)
+            if not math.isinf(speed):
+                sim.grader.on_change = _say_task
     wall0 = time.monotonic()
     status = EXIT_OK
     try:
@@ -120,7 +130,20 @@ def _run(args, scenario, sim, until: float, speed: float, sinks, counter) -> int
         status = EXIT_ERROR
     wall = time.monotonic() - wall0
     _summary(sim, counter, wall)
+    if sim.grader is not None:
+        from rich.console import Console
+
+        from ..grading.report import make, table
+        results = sim.grader.finish(sim.now)
+        Console().print(table(make(scenario._student, scenario, results, []), getattr(args, "lang", None) or "en"))
     return status
+
+
+def _say_task(result) -> None:
+    """A task changed status while the lab runs in real time: one line."""
+    if result.status != "pending":
+        print(f"task {result.id}: {result.status} ({result.score:g}/{result.points:g}) {result.reason}",
+              file=sys.stderr)
 
 
 def _tcp_ports(scenario, overrides: list[str]) -> str | None:
@@ -149,6 +172,42 @@ def _tcp_ports(scenario, overrides: list[str]) -> str | None:
         if not 0 <= port <= 65535:
             return f"{item}: PORT {text!r} is not a TCP port; give a whole number from 0 to 65535 (0: any free port)"
         setattr(specs[dev_id], "tcp_port", port)
+    return None
+
+
+def _serial_options(scenario, options: list[str]) -> str | None:
+    """Add each ``--serial`` exposure to the scenario's ``serial:`` list (replacing one for the same UART);
+    what is wrong with the first bad one, or None."""
+    if not options:
+        return None
+    from .. import registry
+    from ..scenario.spec import SerialSpec
+    from ..serial_port import parse_option
+
+    uarts = {}
+    for spec in scenario.devices:
+        try:
+            cls = registry.load(spec.type)
+            ports = cls.port_specs(cls.Params.model_validate(spec.params))
+        except Exception:             # reported when the file was loaded
+            continue
+        uarts[spec.id] = [name for name, port in ports.items() if port.form == "uart"]
+    listed = ", ".join(d for d, u in uarts.items() if u) or "none"
+    for item in options:
+        exp = parse_option(item)
+        if isinstance(exp, str):
+            return exp
+        dev_id, _, port = exp.device.partition(".")
+        if dev_id != "all":
+            if not uarts.get(dev_id):
+                return (f"{item}: no device {dev_id!r} with a UART in this lab" if dev_id not in uarts else
+                        f"{item}: {dev_id} has no UART") + f"; devices with a UART: {listed}"
+            if port and port not in uarts[dev_id]:
+                return f"{item}: {dev_id} has no UART port {port!r}; its UARTs: {', '.join(uarts[dev_id])}"
+            if not port and len(uarts[dev_id]) > 1:
+                return f"{item}: {dev_id} has several UARTs; write {dev_id}.{uarts[dev_id][0]}"
+        kept = [e for e in scenario.serial if e.device.partition(".")[0] != dev_id]
+        scenario.serial = kept + [SerialSpec(device=exp.device, pty=exp.pty, tcp_port=exp.tcp_port, baud=exp.baud)]
     return None
 
 

@@ -22,7 +22,7 @@ from typing import Callable
 import paho.mqtt.client as mqtt
 
 from .config import MqttConfig, tls_context
-from .formats import Command, make_format
+from .formats import SIM_TOPICS, Command, make_format, sim_request
 from .outbox import Outbox
 
 MAX_COMMAND_BYTES = 4096
@@ -109,7 +109,8 @@ class MqttBridge:
         if reason_code.is_failure:
             self._problem(f"MQTT: {self.config.url()} refused the connection: {reason_code}")
             return
-        client.subscribe([(topic, 1) for topic in self.format.command_subscriptions])
+        client.subscribe([(topic, 1) for topic in self.format.command_subscriptions]
+                         + [(f"iotlab/{self.format.lab}/$sim/{what}", 1) for what in SIM_TOPICS])
         # Retained "online" again: the broker may have published our will while we were away.
         client.publish(self.format.will_topic, b"online", qos=1, retain=True)
         if self._ever_connected:
@@ -138,14 +139,17 @@ class MqttBridge:
             if reply is not None:
                 self._accept([reply])
             return
-        parsed = self.format.command(message.topic, message.payload)
+        if message.topic.startswith(f"iotlab/{self.format.lab}/$sim/"):
+            parsed = sim_request(f"iotlab/{self.format.lab}", message.topic, message.payload)
+        else:
+            parsed = self.format.command(message.topic, message.payload)
         if parsed is None:
             return
         if not isinstance(parsed, Command):
             self._accept([parsed])
             return
         answer = parsed.answer
-        self.sim.post(parsed.device, "command", {"name": parsed.name, "args": parsed.args},
+        self.sim.post(parsed.device, parsed.action, parsed.message_args,
                       reply=lambda result: self.queue.put(("messages", [answer(result)])))
 
     def _problem(self, text: str) -> None:

@@ -35,10 +35,47 @@ def plain_id(value: Any) -> bool:
 
 
 class Command:
-    """A command parsed from the broker: which device, what to do, and how to answer."""
+    """A request parsed from the broker: the inbox action (a device command by default), its target,
+    its arguments, and how to answer."""
 
-    def __init__(self, device: str, name: str, args: dict, answer) -> None:
-        self.device, self.name, self.args, self.answer = device, name, args, answer
+    def __init__(self, device: str, name: str, args: dict, answer, action: str = "command") -> None:
+        self.device, self.name, self.args, self.answer, self.action = device, name, args, answer, action
+
+    @property
+    def message_args(self) -> dict:
+        return {"name": self.name, "args": self.args} if self.action == "command" else self.args
+
+
+#: The lab-wide topics under ``iotlab/<lab>/$sim/`` (every format): a fault in or out, a student's answer.
+SIM_TOPICS = ("fault", "answer")
+
+
+def sim_request(base: str, topic: str, payload: bytes) -> "Command | Message":
+    """A Command for ``$sim/fault`` ({"action": "inject"|"clear", "target", "fault", "params"}) or
+    ``$sim/answer`` ({"task", "text"}), or the error reply for a bad one."""
+    what = topic.rsplit("/", 1)[1]
+    reply_topic, request_id = f"{topic}/result", None
+
+    def answer(result: dict) -> Message:
+        body = {"id": request_id, **result} if request_id is not None else result
+        return (reply_topic, _json(body), False, "$sim", 0)
+    try:
+        body = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        return answer({"ok": False, "error": f"the request is not JSON ({exc})"})
+    if not isinstance(body, dict) or not plain_id(body.get("id")):
+        return answer({"ok": False, "error": "a request is a JSON object with an optional id (number or short text)"})
+    request_id = body.get("id")
+    if what == "answer":
+        return Command("$sim", "answer", {"task": body.get("task"), "text": body.get("text")}, answer,
+                       action="answer")
+    action, target, fault = body.get("action"), body.get("target"), body.get("fault")
+    params = body.get("params", {})
+    if action not in ("inject", "clear") or not isinstance(target, str) or not isinstance(fault, str) \
+            or not isinstance(params, dict):
+        return answer({"ok": False, "error": 'a fault request is {"action": "inject"|"clear", "target": DEVICE '
+                                             'or DEVICE.PORT, "fault": NAME, "params": {...}}'})
+    return Command(target, fault, {"fault": fault, **params}, answer, action=f"fault.{action}")
 
 
 class NativeFormat:

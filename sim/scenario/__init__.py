@@ -5,9 +5,9 @@ from .problems import Problem, ScenarioError
 __all__ = ["Problem", "ScenarioError", "load", "build"]
 
 
-def load(path, text=None):
+def load(path, text=None, student=None):
     from .loader import load as _load
-    return _load(path, text)
+    return _load(path, text, student)
 
 
 def build(scenario, seed=None, sinks=()):

@@ -36,10 +36,16 @@ def build(scenario: Scenario, seed: int | None = None, sinks: Iterable = ()) -> 
         params = cls.Params.model_validate(spec.params)
         device = cls(sim, spec.id, params, tuple(spec.pos_m))
         device.label = spec.label
+        device.plan = spec.plan
         sim.devices[spec.id] = device
     wires = [_connect(sim, entry) for entry in scenario.wiring]
     for entry in scenario.faults:
-        faults.schedule(sim, entry.target, entry.fault, entry.params, entry.at, entry.end_s)
+        if entry.when is not None:
+            faults.schedule_when(sim, entry.target, entry.fault, entry.params, entry.when, entry.duration)
+        else:
+            faults.schedule(sim, entry.target, entry.fault, entry.params, entry.at, entry.end_s)
+    for entry in scenario.random_faults:
+        faults.schedule_random(sim, entry.devices, entry.fault, entry.params, entry.mtbf, entry.mttr)
     for event in scenario.environment.events:
         _announce(sim, event)
     sim.handlers["command"] = lambda msg: _command(sim, msg)
@@ -47,13 +53,25 @@ def build(scenario: Scenario, seed: int | None = None, sinks: Iterable = ()) -> 
     sim.scene = {
         "name": scenario.name, "lab": scenario.lab,
         "room": scenario.room.model_dump(),
+        "radio": scenario.radio.model_dump(),
         "devices": [d.describe() for d in sim.devices.values()],
         "wiring": wires,
     }
+    student = scenario._student
     sim.emit("$sim", "run.start", scenario=scenario.name, lab=scenario.lab, seed=seed,
-             devices=len(sim.devices))
+             devices=len(sim.devices), **({"student": student} if student else {}))
+    sim.grader = None
+    if scenario.tasks:
+        from ..grading.grader import Grader
+        sim.grader = Grader(scenario.tasks, list(sim.devices), _fault_names(sim))
+        sim.trace.subscribe(sim.grader)
+    sim.handlers["answer"] = lambda msg: _answer(sim, scenario, msg)
     for device in sim.devices.values():
         device.start()
+    if scenario.serial:
+        from ..serial_port import Exposure, expose
+        for entry in scenario.serial:
+            expose(sim, Exposure(entry.device, entry.pty, entry.tcp_port, entry.baud))
     return sim
 
 
@@ -101,7 +119,29 @@ def _command(sim: Simulation, msg) -> dict:
     if not isinstance(name, str) or not isinstance(args, dict):
         raise ValueError('a command is {"name": COMMAND, "args": {...}}; '
                          f"{device.id} takes: {', '.join(device.COMMANDS) or 'no commands'}")
-    return device.command(name, dict(args))
+    result = device.command(name, dict(args))
+    sim.emit(device.id, "input", action="command", name=name, args=dict(args))
+    return result
+
+
+def _fault_names(sim: Simulation) -> list[str]:
+    return sorted({name for dev in sim.devices.values() for name in faults.faults_of(type(dev))})
+
+
+def _answer(sim: Simulation, scenario: Scenario, msg) -> dict:
+    """Inbox handler: ``{"task": ID, "text": ...}`` from a student; recorded as an ``answer`` record."""
+    task_id, text = msg.args.get("task"), msg.args.get("text")
+    tasks = {t.id: t for t in scenario.tasks if t.answer is not None}
+    if not tasks:
+        raise ValueError("this lab has no questions to answer")
+    if task_id not in tasks:
+        raise ValueError(f"no question {task_id!r}; questions: {', '.join(tasks)}")
+    if not isinstance(text, str) or not text.strip() or len(text) > 1000:
+        raise ValueError("the answer is text of 1 to 1000 characters")
+    sim.emit("$student", "answer", task=task_id, text=text.strip())
+    counts = sim.__dict__.setdefault("answers_given", {})
+    counts[task_id] = counts.get(task_id, 0) + 1
+    return {"ok": True, "task": task_id, "attempt": counts[task_id], "attempts": tasks[task_id].attempts}
 
 
 def _announce(sim: Simulation, event) -> None:

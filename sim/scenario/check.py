@@ -68,6 +68,49 @@ def check(scenario: Scenario, tree: Any) -> list[Problem]:
     skip = pending | (set(seen) - set(ports))     # ids whose own entry already has a problem
     problems += _check_wiring(scenario, tree, ports, skip)
     problems += _check_faults(scenario, tree, classes, ports, skip)
+    problems += _check_serial(scenario, tree, ports, skip)
+    if skip:
+        return problems             # exercise parts are checked once the devices are right
+    fields = {i: classes[i].trace_fields(p) for i, (_, p) in _params(checked, scenario).items()}
+    catalogue = {i: list(faults_of(c)) for i, c in classes.items()}
+    from ..grading.validate import expression_problems, task_problems
+    for i, entry in enumerate(getattr(scenario, "faults", [])):
+        if entry is not None and entry.when is not None:
+            problems += expression_problems(entry.when, fields, tree, ("faults", i, "when"))
+    problems += _check_random_faults(scenario, tree, classes)
+    if getattr(scenario, "tasks", None):
+        problems += task_problems(scenario, tree, fields, catalogue)
+    return problems
+
+
+def _params(checked, scenario) -> dict:
+    """device id -> (class, params) for the devices whose parameters validated."""
+    return {scenario.devices[i].id: (cls, params) for i, cls, params in checked}
+
+
+def _check_random_faults(scenario, tree, classes) -> list[Problem]:
+    problems = []
+    for i, entry in enumerate(getattr(scenario, "random_faults", [])):
+        for j, dev in enumerate(entry.devices):
+            if dev not in classes:
+                problems.append(Problem(*locate(tree, ("random_faults", i, "devices", j)),
+                                        f"no device {dev!r}; {did_you_mean(dev, classes)}devices: {', '.join(classes)}"))
+                continue
+            spec = faults_of(classes[dev]).get(entry.fault)
+            if spec is None:
+                problems.append(Problem(*locate(tree, ("random_faults", i, "fault")),
+                                        f"{classes[dev].TYPE} ({dev}) has no fault {entry.fault!r}; "
+                                        f"supported: {', '.join(faults_of(classes[dev]))}"))
+            elif spec.on_port:
+                problems.append(Problem(*locate(tree, ("random_faults", i, "fault")),
+                                        f"{entry.fault} is a wire fault; random faults strike whole devices"))
+            else:
+                try:
+                    spec.params.model_validate(entry.params)
+                except ValidationError as exc:
+                    for p in from_validation(exc, spec.params, tree, ("random_faults", i)):
+                        problems.append(p)
+                    break
     return problems
 
 
@@ -167,7 +210,7 @@ def _check_faults(scenario: Scenario, tree, classes, ports, skip: set) -> list[P
                                     spec.port_problem(dev_id, port, ports[dev_id][port].form)))
         if entry.until is not None and entry.duration is not None:
             problems.append(Problem(*locate(tree, loc + ("until",)), "give either until or duration, not both"))
-        elif entry.end_s is not None and entry.end_s <= entry.at:
+        elif entry.end_s is not None and entry.at is not None and entry.end_s <= entry.at:
             problems.append(Problem(*locate(tree, loc + ("until" if entry.until is not None else "duration",)),
                                     "the fault must clear after it starts; until must be later than at, duration > 0"))
         try:
@@ -185,4 +228,30 @@ def _check_faults(scenario: Scenario, tree, classes, ports, skip: set) -> list[P
         problem = classes[dev_id].fault_problem(spec, values)
         if problem:
             problems.append(Problem(*locate(tree, loc + ("field",)), problem))
+    return problems
+
+
+def _check_serial(scenario: Scenario, tree, ports, skip: set) -> list[Problem]:
+    """Each ``serial:`` entry names a device with a UART (and which one, if it has several)."""
+    problems: list[Problem] = []
+    for i, entry in enumerate(getattr(scenario, "serial", None) or []):
+        if entry is None:
+            continue
+        dev_id, _, port = entry.device.partition(".")
+        if dev_id in skip or (dev_id == "all" and not port):
+            continue
+        loc = ("serial", i, "device")
+        uarts = {d: [n for n, p in ps.items() if p.form == "uart"] for d, ps in ports.items()}
+        with_uart = ", ".join(d for d, u in uarts.items() if u) or "none"
+        if dev_id not in ports:
+            problems.append(Problem(*locate(tree, loc), f"no device {dev_id!r}; {did_you_mean(dev_id, ports)}"
+                                                        f"devices with a UART: {with_uart}"))
+        elif not uarts[dev_id]:
+            problems.append(Problem(*locate(tree, loc), f"{dev_id} has no UART; devices with a UART: {with_uart}"))
+        elif port and port not in uarts[dev_id]:
+            problems.append(Problem(*locate(tree, loc), f"{dev_id} has no UART port {port!r}; its UARTs: "
+                                                        f"{', '.join(uarts[dev_id])}"))
+        elif not port and len(uarts[dev_id]) > 1:
+            problems.append(Problem(*locate(tree, loc), f"{dev_id} has several UARTs; write {dev_id}."
+                                                        f"{uarts[dev_id][0]} (its UARTs: {', '.join(uarts[dev_id])})"))
     return problems

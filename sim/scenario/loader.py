@@ -76,6 +76,8 @@ def read_tree(path: str | Path, text: str | None = None) -> Any:
     problems = _shape_problems(tree)
     if problems:
         raise ScenarioError(name, problems)
+    if isinstance(tree, dict):
+        tree.source_lines = text.splitlines()     # for columns inside text values (check expressions)
     return tree
 
 
@@ -158,12 +160,18 @@ def _position(node: Any) -> tuple[int, int]:
     return (lc.line + 1, lc.col + 1) if lc is not None and lc.line is not None else (1, 1)
 
 
-def load(path: str | Path, text: str | None = None) -> tuple[Scenario, Any]:
-    """Parse, validate and check a scenario; raises ScenarioError listing every problem."""
+def load(path: str | Path, text: str | None = None, student: str | None = None) -> tuple[Scenario, Any]:
+    """Parse, validate and check a scenario; raises ScenarioError listing every problem.
+
+    ``student``: the id whose variant of the scenario's ``variables`` to use (None: the default
+    variant, the one an empty id draws)."""
     from .check import check   # needs the device registry; keep plain parsing light
 
     name = str(path)
     tree = read_tree(path, text)
+    values, problems = _variables(tree, student or "")
+    if problems:
+        raise ScenarioError(name, problems)
     try:
         scenario = Scenario.model_validate(tree)
     except ValidationError as exc:
@@ -176,7 +184,39 @@ def load(path: str | Path, text: str | None = None) -> tuple[Scenario, Any]:
     problems = check(scenario, tree)
     if problems:
         raise ScenarioError(name, problems)
+    scenario._student = student or ""
+    scenario._variant = values
     return scenario, tree
+
+
+def _variables(tree: Any, student: str) -> tuple[dict, list[Problem]]:
+    """Draw the student's values of ``variables`` and put them in place of ``${name}``."""
+    from ..grading.variables import draw, substitute
+    from .problems import locate
+    from .spec import Variable
+
+    raw = tree.get("variables")
+    values: dict = {}
+    if raw is not None:
+        try:
+            specs = {k: Variable.model_validate(v) for k, v in raw.items()} if isinstance(raw, dict) else None
+        except ValidationError as exc:
+            key = next(k for k, v in raw.items() if not _valid(Variable, v))
+            return {}, from_validation(exc, Variable, tree, ("variables", key))
+        if specs is None:
+            return {}, [Problem(*locate(tree, ("variables",)), "variables is a mapping of name: {choice: [...]} "
+                                                               "or name: {range: [low, high]}")]
+        lab = str(tree.get("lab") or "")
+        values = draw(specs, lab, student)
+    return values, [Problem(*locate(tree, path), message) for path, message in substitute(tree, values)]
+
+
+def _valid(model, value) -> bool:
+    try:
+        model.model_validate(value)
+        return True
+    except ValidationError:
+        return False
 
 
 def partial(tree: Any) -> SimpleNamespace:

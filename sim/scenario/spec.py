@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, field_validator,
-                      model_validator)
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, PrivateAttr, Tag,
+                      field_validator, model_validator)
 
 from ..environment import QUANTITIES
 from ..units import parse_duration
+from ..uart import BAUDS
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Point = tuple[float, float]
@@ -36,11 +37,28 @@ class Bench(Spec):
     label: str = Field("", description="text shown on the plan", examples=["Bench 1"])
 
 
+class Campus(Spec):
+    """The outdoor plan around the room, for long-range radios (LoRa, NB-IoT): devices with
+    `plan: campus` are placed on it, and the room sits on it at `room_at_m`."""
+    size_m: Point = Field(description="width and depth of the campus, metres", examples=[[2000, 1500]])
+    room_at_m: Point = Field((0.0, 0.0), description="where the room's corner is on the campus, metres",
+                             examples=[[600, 400]])
+    walls: list[Wall] = Field(default_factory=list, description="outer walls of other buildings, campus metres")
+
+    @field_validator("size_m")
+    @classmethod
+    def _positive(cls, v: Point) -> Point:
+        if min(v) <= 0:
+            raise ValueError(f"campus size must be positive in both directions, got {list(v)}")
+        return v
+
+
 class Room(Spec):
     """The floor plan."""
     size_m: Point = Field(description="width and depth of the room, metres", examples=[[12, 8]])
     walls: list[Wall] = Field(default_factory=list, description="wall segments")
     benches: list[Bench] = Field(default_factory=list, description="lab benches")
+    campus: Campus | None = Field(None, description="the outdoor plan around the room (unset: the room only)")
 
     @field_validator("size_m")
     @classmethod
@@ -119,6 +137,8 @@ class DeviceSpec(BaseModel):
     id: str = Field(pattern=ID_PATTERN, description="unique name: a letter, then letters, digits, _ or -", examples=["th1"])
     type: str = Field(description="device type from the catalogue", examples=["rs485_th"])
     pos_m: Point = Field((0.0, 0.0), description="position on the plan, metres", examples=[[2.5, 1.5]])
+    plan: Literal["room", "campus"] = Field("room", description="which plan pos_m is on: the room, or the "
+                                            "campus around it (room.campus; outdoor LoRa and NB-IoT parts)")
     label: str = Field("", description="text shown next to the device", examples=["bench 1 thermometer"])
 
     @property
@@ -129,7 +149,9 @@ class DeviceSpec(BaseModel):
 class FaultEntry(BaseModel):
     """A fault on the timeline. Keys other than these are the fault's parameters."""
     model_config = ConfigDict(extra="allow", allow_inf_nan=False)
-    at: Duration = Field(description="when the fault appears", examples=["5m"])
+    at: Duration | None = Field(None, description="when the fault appears (or give when)", examples=["5m"])
+    when: str | None = Field(None, description="appear the first time this condition holds, instead of at "
+                             "(the check language, e.g. th1.temperature_c > 40)", examples=["th1.temperature_c > 40"])
     target: str = Field(description="a device (th1) or a device's port, for wire faults (th1.rs485)", examples=["th1"])
     fault: str = Field(description="fault name from the device's catalogue entry", examples=["power_loss"])
     duration: Duration | None = Field(None, description="how long it lasts; unset (and no until): to the end", examples=["2m"])
@@ -143,7 +165,99 @@ class FaultEntry(BaseModel):
     def end_s(self) -> float | None:
         if self.until is not None:
             return self.until
-        return None if self.duration is None else self.at + self.duration
+        return None if self.duration is None or self.at is None else self.at + self.duration
+
+    @model_validator(mode="after")
+    def _at_or_when(self):
+        if (self.at is None) == (self.when is None):
+            raise ValueError("a fault needs exactly one of at (a time) or when (a condition)")
+        if self.when is not None and self.until is not None:
+            raise ValueError("a fault with when takes a duration, not until")
+        return self
+
+
+class RandomFault(BaseModel):
+    """Faults that come and go at random on some devices: time between failures and time to repair
+    are exponential with these means. Keys other than these are the fault's parameters."""
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+    devices: list[str] = Field(min_length=1, description="the devices it may strike", examples=[["th1", "co2"]])
+    fault: str = Field(description="fault name from the devices' catalogue entries", examples=["power_loss"])
+    mtbf: Duration = Field(gt=0, description="mean time between failures, per device", examples=["2h"])
+    mttr: Duration = Field(gt=0, description="mean time to repair", examples=["5m"])
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+Text = str | dict[Literal["en", "zh"], str]
+
+
+class Answer(Spec):
+    device: str | None = Field(None, description="the device the answer must name", examples=["th1"])
+    fault: str | None = Field(None, description="the fault the answer must name", examples=["power_loss"])
+
+    @model_validator(mode="after")
+    def _something(self):
+        if self.device is None and self.fault is None:
+            raise ValueError("an answer key needs a device, a fault or both")
+        return self
+
+
+class Task(Spec):
+    """Something the student must do or find; checked on the trace, or a diagnosis answer."""
+    id: str = Field(pattern=ID_PATTERN, description="short name, used by iotlab answer", examples=["find-fault"])
+    title: Text = Field(description="what to do, in English and/or Chinese",
+                        examples=[{"en": "Find the faulty sensor", "zh": "找出故障传感器"}])
+    points: float = Field(1.0, gt=0, le=1000, description="marks for the task", examples=[10])
+    check: str | None = Field(None, description="a check in the check language, judged on the run",
+                              examples=["th1.temperature_c > 30 -> within(5s, relay1.do1 == 1)"])
+    answer: Answer | None = Field(None, description="the diagnosis key: a free-text answer must name these")
+    attempts: int = Field(3, ge=1, le=100, description="answers counted (the last one within this many)")
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        if (self.check is None) == (self.answer is None):
+            raise ValueError("a task needs exactly one of check or answer")
+        return self
+
+
+class Variable(Spec):
+    """A value drawn per student: one of a list, or a number in a range."""
+    choice: list[str | float] | None = Field(None, min_length=1, description="draw one of these",
+                                             examples=[["th1", "lux2", "co2"]])
+    range: tuple[float, float] | None = Field(None, description="draw a number in [low, high]", examples=[[120, 300]])
+    step: float | None = Field(None, gt=0, description="with range: only multiples of this above low", examples=[30])
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        if (self.choice is None) == (self.range is None):
+            raise ValueError("a variable needs exactly one of choice or range")
+        if self.range is not None and not self.range[0] < self.range[1]:
+            raise ValueError(f"range {list(self.range)}: low must be below high")
+        if self.step is not None and self.range is None:
+            raise ValueError("step goes with range")
+        return self
+
+
+class SerialSpec(Spec):
+    """A device's UART on a real terminal while the lab runs (`iotlab run --serial` adds or replaces these)."""
+    device: str = Field(description="the device (or device.port, for a device with several UARTs)",
+                        examples=["esp1"])
+    pty: bool = Field(False, description="open a pseudo-terminal (/dev/pts/N, printed at start) for picocom, "
+                                         "a serial assistant or pyserial")
+    tcp_port: int | None = Field(None, ge=0, le=65535, description="also (or instead) a raw TCP port on "
+                                 "127.0.0.1 (0: any free port); `iotlab serial PORT` is a terminal for it",
+                                 examples=[7001])
+    baud: Literal[BAUDS] | None = Field(None, description="the terminal's speed, bit/s; unset: always the "
+                                        "module's own (a different speed shows garbage, as on the bench)",
+                                        examples=[115200])
+
+    @model_validator(mode="after")
+    def _somewhere(self):
+        if not self.pty and self.tcp_port is None:
+            raise ValueError("say where: pty: true and/or tcp_port: PORT")
+        return self
 
 
 class Wire(Spec):
@@ -169,8 +283,17 @@ def wire_text(entry: "str | Wire") -> str:
     return entry.wire if isinstance(entry, Wire) else entry
 
 
+class RadioSpec(Spec):
+    """The radio medium's options (see docs/wireless.md)."""
+    shadowing: bool = Field(True, description="log-normal shadowing, fixed per link by the seed")
+    fading: Literal["none", "rayleigh"] = Field("none", description="fast fading drawn for every frame: "
+                                                "none, or rayleigh (links near the edge come and go)")
+
+
 class Scenario(Spec):
     """A training-room scenario: the room, its environment, its devices and wires, and a fault timeline."""
+    _student: str = PrivateAttr("")          # whose variant this is (loader)
+    _variant: dict = PrivateAttr(default_factory=dict)
     name: str = Field(description="title shown to students", examples=["Sensor application room"])
     lab: str = Field("", pattern=r"^$|" + ID_PATTERN,
                      description="lab id (MQTT topics, trace); default: the file name", examples=["sensor-lab"])
@@ -178,6 +301,7 @@ class Scenario(Spec):
     seed: int = Field(1, ge=0, description="random seed: same seed, same trace", examples=[42])
     duration: Duration = Field(600.0, gt=0, description="default run length (iotlab run --until overrides)", examples=["10m"])
     room: Room = Field(description="the floor plan")
+    radio: RadioSpec = Field(default_factory=RadioSpec, description="how radio links fade")
     environment: EnvironmentSpec = Field(default_factory=EnvironmentSpec, description="the room's physical quantities")
     devices: list[DeviceSpec] = Field(min_length=1, description="the devices in the room")
     wiring: list[WireEntry] = Field(default_factory=list,
@@ -186,3 +310,10 @@ class Scenario(Spec):
                                      examples=[["gw.rs485 -> th1.rs485",
                                                 {"wire": "gw.rs485 -> co2.rs485", "length_m": 300}]])
     faults: list[FaultEntry] = Field(default_factory=list, description="the fault timeline")
+    serial: list[SerialSpec] = Field(default_factory=list, description="UARTs exposed as a pseudo-terminal "
+                                     "and/or a TCP port while the lab runs", examples=[[{"device": "esp1", "pty": True}]])
+    random_faults: list[RandomFault] = Field(default_factory=list, description="faults that come and go at "
+                                             "random (MTBF/MTTR)")
+    variables: dict[str, Variable] = Field(default_factory=dict, description="values drawn per student id; "
+                                           "${name} in the file's text values uses them")
+    tasks: list[Task] = Field(default_factory=list, description="the exercise: what the student must do or find")

@@ -1,0 +1,98 @@
+"""Diagnosis answers: free text matched against the expected device and fault, with tolerance.
+
+``th1``, ``TH1``, ``Ｔｈ１`` and ``温湿度传感器 th1`` all name device th1; a fault is named by
+its catalogue name in any spelling (``power_loss``, ``power loss``, ``Power-Loss``), by
+an English phrase or by the words a Chinese lab uses (``断电``, ``掉电``). An answer that
+names two devices, or none, does not name the faulty one.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+#: Words that name each fault, besides its catalogue name (lower case, after NFKC).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "power_loss": ("no power", "unpowered", "power off", "power failure", "lost power", "断电", "掉电", "没电",
+                   "无电", "停电", "电源", "供电"),
+    "brownout": ("brown out", "voltage dip", "undervoltage", "欠压", "电压跌落", "电压低"),
+    "wire_break": ("broken wire", "wire broken", "open circuit", "cut wire", "disconnected", "断线", "线断",
+                   "开路", "断路", "接线断"),
+    "short": ("short circuit", "shorted", "短路"),
+    "loose_contact": ("loose", "intermittent", "bad contact", "接触不良", "松动", "虚接"),
+    "reversed_polarity": ("reversed", "polarity", "接反", "反接", "极性"),
+    "ab_swapped": ("a/b swapped", "a and b swapped", "swapped", "crossed", "ab reversed", "a/b reversed",
+                   "ab接反", "a/b接反", "接反", "反接"),
+    "stuck": ("frozen", "stuck at", "not changing", "卡死", "不变", "冻结", "不更新"),
+    "bias": ("offset", "constant error", "偏差", "偏移", "零点"),
+    "drift": ("drifting", "drifts", "漂移", "零漂"),
+    "noise": ("noisy", "jumps", "噪声", "干扰", "跳动", "波动"),
+    "spikes": ("spike", "outliers", "尖峰", "毛刺", "突变"),
+    "dead": ("no output", "broken sensor", "faulty sensor", "损坏", "无输出", "坏了"),
+    "slow_response": ("slow", "lag", "sluggish", "响应慢", "迟缓", "滞后"),
+    "baud_mismatch": ("baud", "baud rate", "parity", "wrong speed", "波特率", "校验位"),
+    "address_conflict": ("duplicate address", "same address", "address clash", "地址冲突", "地址重复",
+                         "重复地址"),
+    "no_termination": ("termination", "terminator", "terminating resistor", "终端电阻", "匹配电阻"),
+    "wrong_register_map": ("register map", "wrong registers", "寄存器"),
+    "crash": ("hung", "frozen device", "死机", "卡住"),
+    "reboot_loop": ("reboot", "restarting", "keeps restarting", "重启", "反复重启"),
+    "clock_drift": ("clock", "time drift", "时钟"),
+}
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width letters and digits become ASCII), lower case, one space between words."""
+    text = unicodedata.normalize("NFKC", str(text)).lower()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _ascii_word(word: str) -> re.Pattern:
+    """``word`` standing alone: not inside a longer ASCII name (Chinese may touch it)."""
+    return re.compile(r"(?<![a-z0-9_])" + re.escape(word) + r"(?![a-z0-9_])")
+
+
+def devices_named(text: str, device_ids: list[str]) -> list[str]:
+    t = normalise(text)
+    return [d for d in device_ids if _ascii_word(d.lower()).search(t)]
+
+
+def faults_named(text: str, faults: list[str]) -> list[str]:
+    t = normalise(text)
+    found = []
+    for name in faults:
+        spellings = {name, name.replace("_", " "), name.replace("_", "-"), name.replace("_", "")}
+        words = list(spellings) + list(SYNONYMS.get(name, ()))
+        if any((_ascii_word(w).search(t) if w.isascii() else w in t) for w in words):
+            found.append(name)
+    return found
+
+
+def judge(text: str, expected: dict, device_ids: list[str], fault_names: list[str]) -> tuple[float, str]:
+    """(fraction of the marks, why) for an answer against ``expected`` ({device, fault}, either or both)."""
+    parts, got, reasons = 0, 0, []
+    if expected.get("device"):
+        parts += 1
+        named = devices_named(text, device_ids)
+        want = expected["device"]
+        if named == [want]:
+            got += 1
+            reasons.append(f"device {want} right")
+        elif want in named:
+            reasons.append(f"names {', '.join(named)}: name only the faulty device")
+        elif named:
+            reasons.append(f"names {', '.join(named)}, not the faulty device")
+        else:
+            reasons.append("names no device of this lab")
+    if expected.get("fault"):
+        parts += 1
+        want = expected["fault"]
+        named = faults_named(text, fault_names)
+        if want in named:
+            got += 1
+            reasons.append(f"fault {want} right")
+        elif named:
+            reasons.append(f"names {', '.join(named)}, not the fault")
+        else:
+            reasons.append("does not say what the fault is")
+    return (got / parts if parts else 0.0), "; ".join(reasons)
