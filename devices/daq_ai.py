@@ -109,7 +109,9 @@ class DAQAnalogInput(ModbusSlave, Device):
         value = channel.convert(channel.terminal_volts(self.links[f"ai{i}"][0].broken))
         if channel.range == "4-20mA" and value < 3.6:
             return value, OPEN
-        if value > channel.hi or (value < channel.lo and channel.range != "4-20mA"):
+        if channel.range == "4-20mA":                  # NAMUR NE43: 3.6-21 mA is a reading
+            return value, OVER if value > 21.0 else OK
+        if value > channel.hi or value < channel.lo:
             return value, OVER
         return value, OK
 
@@ -119,14 +121,17 @@ class DAQAnalogInput(ModbusSlave, Device):
 
     # -- Modbus ------------------------------------------------------------------------------------
     def _read_input(self, register: int) -> int | None:
+        """0x0000-0x0007 values, 0x0008-0x000F statuses (a 4-channel module reads 0 past its channels)."""
         register = self.mapped(register)
         n = self.p.channels
-        if 0 <= register < n:
+        if 0 <= register < 8:
+            if register >= n:
+                return 0
             value, _ = self.measure(register)
             lo, hi = self._span(register)
             return max(0, min(0xFFFF, round((value - lo) / (hi - lo) * 0xFFFF)))
-        if 8 <= register < 8 + n:
-            return self.measure(register - 8)[1]
+        if 8 <= register < 16:
+            return self.measure(register - 8)[1] if register - 8 < n else 0
         return None
 
     def _read_holding(self, register: int) -> int | None:
@@ -135,14 +140,15 @@ class DAQAnalogInput(ModbusSlave, Device):
             return self._codes[register - 0x0100]
         return self.read_config(register)
 
-    def _write_holding(self, register: int, value: int) -> str | None:
+    def _write_holding(self, register: int, value: int, dry: bool = False) -> str | None:
         register = self.mapped(register)
         if 0x0100 <= register < 0x0100 + self.p.channels:
             if value not in RANGE_CODES:
                 return "value"
-            self._set_range(register - 0x0100, value)
+            if not dry:
+                self._set_range(register - 0x0100, value)
             return None
-        return self.write_config(register, value)
+        return self.write_config(register, value, dry)
 
     # -- the ASCII protocol ------------------------------------------------------------------------
     def rs485_addressed(self, frame: bytes) -> bool:
@@ -158,6 +164,7 @@ class DAQAnalogInput(ModbusSlave, Device):
             return None               # garbage or another module: silent
         self.emit("frame.rx", port=port, bus="rs485", data=heard.decode("ascii").replace("\r", "\\r"))
         reply = self._ascii(m.group(1).decode(), m.group(3).decode())
+        self.apply_pending()
         return max(self.turnaround_s, 0.002), (reply + "\r").encode("ascii")
 
     def _ascii(self, lead: str, body: str) -> str:
@@ -206,15 +213,15 @@ class DAQAnalogInput(ModbusSlave, Device):
         if self.protocol == "ascii":
             request = f"#{address:02X}\r".encode()
             return request, lambda reply: _parse_ascii(reply, n)
-        return (read_request(address, 0x04, 0x0000, 2 * n),
-                lambda reply: self._pairs(parse_registers_reply(reply, address, 0x04, 2 * n)))
+        return (read_request(address, 0x04, 0x0000, 16),
+                lambda reply: self._pairs(parse_registers_reply(reply, address, 0x04, 16)))
 
     def _pairs(self, result):
-        """Registers 0..2n-1 as (value in the range's unit, status) per channel, or the reason."""
+        """Registers 0..15 as (value in the range's unit, status) per channel, or the reason."""
         if isinstance(result, str):
             return result
         n = self.p.channels
-        return [(self.scale(i, raw), status) for i, (raw, status) in enumerate(zip(result[:n], result[n:]))]
+        return [(self.scale(i, raw), status) for i, (raw, status) in enumerate(zip(result[:n], result[8:8 + n]))]
 
     def samples(self, values: list[tuple[float | None, int]]):
         """Per wired channel: (part id, port, reading or BadReading), from (value in range unit, status)."""

@@ -21,6 +21,7 @@ from sim.trace import time_key
 
 from .analog_in import Channel, Range
 from .i2c import I2CMaster
+from . import single_wire
 from .linkage import AlarmRule, LinkageRule
 from .modbus_master import ModbusMaster
 from .onewire import OneWireMaster
@@ -83,14 +84,39 @@ class Gateway(RS485Port, Device):
         return ports
 
     @classmethod
-    def cross_check(cls, params, device_ids):
-        known = ", ".join(device_ids)
-        out = [(("alarms", i, "device"), f"alarm rule names no device {rule.device!r}; devices: {known}")
-               for i, rule in enumerate(params.alarms) if rule.device not in device_ids]
+    def cross_check(cls, params, devices):
+        names = ", ".join(devices)
+        out = []
+
+        def field_problem(path, dev, field, what):
+            if dev not in devices:
+                return [(path, f"{what} names no device {dev!r}; devices: {names}")]
+            dev_cls, dev_params = devices[dev]
+            if dev_cls is None or dev_params is None:
+                return []
+            fields = dev_cls.trace_fields(dev_params)
+            if field not in fields:
+                return [(path, f"{what}: {dev} has no reading {field!r}; its readings: {', '.join(fields)}")]
+            return []
+        for i, rule in enumerate(params.alarms):
+            out += field_problem(("alarms", i, "device"), rule.device, rule.field, "alarm rule")
         for i, rule in enumerate(params.rules):
-            for key, dev in (("when", rule.device), ("then", rule.action[0])):
-                if dev not in device_ids:
-                    out.append((("rules", i, key), f"rule names no device {dev!r}; devices: {known}"))
+            out += field_problem(("rules", i, "when"), rule.device, rule.field, "rule")
+            target, output, _ = rule.action
+            if target not in devices:
+                out.append((("rules", i, "then"), f"rule names no device {target!r}; devices: {names}"))
+                continue
+            dev_cls, dev_params = devices[target]
+            if dev_cls is None or dev_params is None:
+                continue
+            if not hasattr(dev_cls, "write_request"):
+                out.append((("rules", i, "then"), f"rule: {target} is a {dev_cls.TYPE}, not an output module a "
+                                                  "gateway can switch over RS-485 (e.g. a relay_module)"))
+                continue
+            outputs = [p for p, spec in dev_cls.port_specs(dev_params).items() if spec.form == "switched"]
+            if output not in outputs:
+                out.append((("rules", i, "then"), f"rule: {target} has no output {output!r}; outputs: "
+                                                  f"{', '.join(outputs)}"))
         return out
 
     def start(self) -> None:
@@ -196,10 +222,13 @@ class Gateway(RS485Port, Device):
         if self._pulse:
             self._count_pulses()
         for port, link, dev in self._single:
-            frame = None if link.broken else dev.read_frame()
-            if frame is None:
+            pulses = None if link.broken else dev.read_waveform()
+            frame = "no_response" if pulses is None else single_wire.read(pulses)
+            if frame == "no_response":
                 self.emit("frame.lost", port=port, bus="single_wire", reason="no_response", device=dev.id)
                 self._bad_input(dev.id, port, "no response on the single-wire pin", link_lost=True)
+            elif isinstance(frame, str):
+                self.emit("frame.lost", port=port, bus="single_wire", reason=frame, device=dev.id)
             else:
                 report(dev, port, frame)
         self._i2c.poll()

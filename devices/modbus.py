@@ -154,15 +154,15 @@ def to_signed(value: int) -> int:
 
 # -- a slave answering ------------------------------------------------------------------------
 Read = Callable[[int], "int | None"]
-Write = Callable[[int, int], "str | None"]
+Write = Callable[..., "str | None"]
 
 
 class RegisterSlave:
     """A slave's answer logic over its data tables; the device supplies the values.
 
     ``read(register) -> int | None`` (None: no such register) serves FC03 (and FC04 unless
-    ``read_input`` is given); ``write(register, value) -> str | None`` (None: accepted, else
-    ``"address"`` or ``"value"``) serves FC06/FC16. ``read_coil``/``write_coil`` (FC01/05/15)
+    ``read_input`` is given); ``write(register, value, dry=False) -> str | None`` (None: accepted,
+    else ``"address"`` or ``"value"``; ``dry``: only say whether it would be) serves FC06/FC16. ``read_coil``/``write_coil`` (FC01/05/15)
     and ``read_discrete`` (FC02) work the same way on bits. A table that is not given makes
     its functions illegal (exception 01), as on a part that does not implement them.
     """
@@ -245,10 +245,13 @@ class RegisterSlave:
 
     @staticmethod
     def _write_all(address, frame, write, start, values):
+        """All or nothing: every address and value is checked before any is written."""
         for i, value in enumerate(values):
-            verdict = write(start + i, value)
+            verdict = write(start + i, value, True)
             if verdict is not None:
                 return _verdict(address, frame, verdict, None)
+        for i, value in enumerate(values):
+            write(start + i, value)
         return with_crc(frame[:6])
 
 

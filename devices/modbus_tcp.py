@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 
-from .modbus import crc_ok, with_crc
+from .modbus import reply_problem, with_crc
 
 HEADER = 7
 #: Exception codes a gateway sends itself.
@@ -63,8 +63,7 @@ def rtu_request(unit: int, pdu: bytes) -> bytes:
 def reply_pdu(reply: bytes | None, unit: int, function: int) -> bytes | None:
     """The PDU of a slave's RTU reply, or None if it is no good reply to ``function`` from ``unit``
     (no reply, a bad CRC, another address, another function)."""
-    if reply is None or len(reply) < 5 or not crc_ok(reply) or reply[0] != unit:
+    if reply is None or len(reply) < 5:
         return None
-    if reply[1] not in (function, function | 0x80):
-        return None
-    return reply[1:-2]
+    problem = reply_problem(reply, unit, function)
+    return None if problem and not problem.startswith("exception") else reply[1:-2]

@@ -51,11 +51,12 @@ class RelayModule(ModbusSlave, Device):
         i = self.mapped(i)
         return int(self.coils[i]) if 0 <= i < OUTPUTS else None
 
-    def _write_coil(self, i: int, value: int) -> str | None:
+    def _write_coil(self, i: int, value: int, dry: bool = False) -> str | None:
         i = self.mapped(i)
         if not 0 <= i < OUTPUTS:
             return "address"
-        self.switch(i, bool(value))
+        if not dry:
+            self.switch(i, bool(value))
         return None
 
     def switch(self, i: int, on: bool) -> None:
@@ -67,6 +68,14 @@ class RelayModule(ModbusSlave, Device):
             if not link.broken:
                 load, port = link.peer(self)
                 load.on_supply(port, on)
+
+    def on_wire_change(self, port: str) -> None:
+        """A cut contact wire unpowers the load; a mended one passes on the contact's state."""
+        if port.startswith("do"):
+            on = self.coils[int(port[2:]) - 1] and self.powered
+            for link in self.links[port]:
+                load, load_port = link.peer(self)
+                load.on_supply(load_port, False if link.broken else on)
 
     def set_power(self, on: bool) -> None:
         super().set_power(on)

@@ -78,6 +78,14 @@ class ModbusSlave(RS485Port):
             return "shift 0 is the right map; give a shift such as 1 or -1"
         return super().fault_problem(spec, params)
 
+    def fault_conflict(self, spec, params):
+        if spec.name == "baud_mismatch" and (params.baud, params.parity) == (self.baud, self.parity):
+            return (f"{self.id} is already at {self.baud} bit/s 8{self.parity}1; give another speed or parity "
+                    "(e.g. baud: 19200)")
+        if spec.name == "address_conflict" and params.address == self.address:
+            return f"{self.id} already answers to {self.address}; give another part's address"
+        return super().fault_conflict(spec, params)
+
     # -- the bus side ------------------------------------------------------------------------
     @property
     def bus_address(self) -> int:
@@ -98,14 +106,18 @@ class ModbusSlave(RS485Port):
         reply = self._slave.answer(self.bus_address, heard)
         if reply is not None or heard[0] == 0:
             self.emit("frame.rx", port=port, bus="rs485", data=heard.hex(" ").upper())
+        self.apply_pending()
+        if reply is None:
+            return None
+        return max(self.turnaround_s, silence_s(self.baud, self.parity)), reply
+
+    def apply_pending(self) -> None:
+        """A new address or baud rate takes effect once the reply to the request that set it is out."""
         if self._pending:
             changes, self._pending = self._pending, {}
             for key, value in changes.items():
                 setattr(self, key, value)
             self.emit("state", state="config", **changes)
-        if reply is None:
-            return None
-        return max(self.turnaround_s, silence_s(self.baud, self.parity)), reply
 
     # -- registers the part's read/write functions delegate to --------------------------------------
     def mapped(self, register: int) -> int:
@@ -120,16 +132,19 @@ class ModbusSlave(RS485Port):
             return BAUD_CODES.index(self.baud)
         return None
 
-    def write_config(self, register: int, value: int) -> str | None:
-        """None: accepted (applies after the reply); "value": out of range; "address": not a config register."""
+    def write_config(self, register: int, value: int, dry: bool = False) -> str | None:
+        """None: accepted (applies after the reply); "value": out of range; "address": not a config
+        register. ``dry``: only check."""
         if register == self.CONFIG_REGISTERS.get("address"):
             if not 1 <= value <= 247:
                 return "value"
-            self._pending["address"] = value
+            if not dry:
+                self._pending["address"] = value
             return None
         if register == self.CONFIG_REGISTERS.get("baud"):
             if value >= len(BAUD_CODES):
                 return "value"
-            self._pending["baud"] = BAUD_CODES[value]
+            if not dry:
+                self._pending["baud"] = BAUD_CODES[value]
             return None
         return "address"

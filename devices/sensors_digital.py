@@ -9,19 +9,32 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field
+
+from sim import FaultParams, FaultSpec
 from sim.ports import source
 
 from .sensing import BadReading, Measure, Sensor, SensorParams
+from .single_wire import waveform
+
+
+class NoPullup(FaultParams):
+    rise_us: float = Field(35.0, gt=0, le=80, description="time a slow rising edge takes from a high pulse, µs "
+                           "(±25 % from pulse to pulse)")
 
 
 class DHTSensor(Sensor):
     """What the DHT family shares: the read cycle, the minimum interval and the checksum."""
     MIN_INTERVAL_S: ClassVar[float] = 2.0
+    FAULTS = {"no_pullup": FaultSpec("no_pullup", "the DATA line's pull-up resistor is missing: it rises so "
+                                     "slowly that 1 bits read as 0 bits, so frames fail their checksum",
+                                     NoPullup)}
 
     def __init__(self, sim, device_id, params, pos_m) -> None:
         super().__init__(sim, device_id, params, pos_m)
         self._frame: bytes | None = None
         self._converted_at = -1e9
+        self._edge_rng = None
 
     @classmethod
     def port_specs(cls, params):
@@ -37,6 +50,18 @@ class DHTSensor(Sensor):
             self._frame = bytes(raw + [sum(raw) & 0xFF])
             self._converted_at = t
         return self._frame
+
+    def read_waveform(self) -> list[tuple[int, float]] | None:
+        """The DATA line after the host's start signal, as (level, µs) pulses; None if it stays high."""
+        frame = self.read_frame()
+        if frame is None:
+            return None
+        slow = self.faults.get(("no_pullup", None))
+        if slow is None:
+            return waveform(frame)
+        if self._edge_rng is None:
+            self._edge_rng = self.sim.rng(self.id + ".pullup")
+        return waveform(frame, slow.rise_us, self._edge_rng)
 
     def decode(self, frame: bytes) -> dict:
         if len(frame) != 5 or (sum(frame[:4]) & 0xFF) != frame[4]:

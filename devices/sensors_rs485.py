@@ -53,8 +53,8 @@ class ModbusTransmitter(ModbusSlave, Sensor):
             return (raw >> 16) & 0xFFFF
         return raw & 0xFFFF
 
-    def _write_register(self, register: int, value: int) -> str | None:
-        return self.write_config(self.mapped(register), value)
+    def _write_register(self, register: int, value: int, dry: bool = False) -> str | None:
+        return self.write_config(self.mapped(register), value, dry)
 
     def master_poll(self):
         """How a gateway polls this part: (request frame, parse(reply) -> registers or a reason)."""

@@ -25,7 +25,7 @@ from sim.buses import RS485Port, frame_time_s, rs485_transaction, silence_s
 from sim.device import Device, DeviceParams
 from sim.ports import bus
 
-from .modbus import crc_ok
+from .modbus import reply_problem
 from .modbus_tcp import (BROADCAST, HEADER, PATH_UNAVAILABLE, RESERVED_UNITS, TARGET_NO_RESPONSE, adu,
                          exception_pdu, header, reply_pdu, request_size, rtu_request)
 from .sensors_rs485 import BAUD_CODES
@@ -164,10 +164,15 @@ class SerialServer(RS485Port, Device):
             if more is None:
                 break
             frame += more
-        result = tcp.ask(self.sim, self.id, {"frame": frame, "mode": "raw"}, self._wait_s(), client)
-        reply = result.get("reply") if result else None
-        if reply:
-            client.send(reply)
+        # A serial frame is at most MAX_FRAME bytes: a longer burst goes out as several, in order.
+        for start in range(0, len(frame), MAX_FRAME):
+            result = tcp.ask(self.sim, self.id, {"frame": frame[start:start + MAX_FRAME], "mode": "raw"},
+                             self._wait_s(), client)
+            reply = result.get("reply") if result else None
+            if reply:
+                client.send(reply)
+            if client.closed:
+                return
 
     # -- the simulation ------------------------------------------------------------------------
     def tcp_request(self, msg):
@@ -213,11 +218,7 @@ class SerialServer(RS485Port, Device):
 
 
 def _reply_problem(reply: bytes, request: bytes) -> str | None:
-    """Why ``reply`` is no good answer to ``request`` (the ``frame.lost`` reason), or None."""
-    if not crc_ok(reply):
-        return "crc"
-    if reply[0] != request[0]:
-        return "address"
-    if len(reply) < 5 or reply[1] not in (request[1], request[1] | 0x80):
-        return "malformed"
-    return None
+    """Why ``reply`` is no good answer to ``request`` (the ``frame.lost`` reason), or None; an exception
+    reply is a good answer here (it goes back to the client)."""
+    problem = reply_problem(reply, request[0], request[1]) if len(reply) >= 4 else "malformed"
+    return None if problem and problem.startswith("exception") else problem

@@ -60,8 +60,9 @@ class Device:
         return list(dict.fromkeys(own + list(cls.COMMON_FIELDS)))
 
     @classmethod
-    def cross_check(cls, params: DeviceParams, device_ids: list[str]) -> list[tuple[tuple, str]]:
-        """Problems in parameters that name other devices: [(path under the device, message)]."""
+    def cross_check(cls, params: DeviceParams, devices: dict[str, tuple[type, Any]]) -> list[tuple[tuple, str]]:
+        """Problems in parameters that name other devices: [(path under the device, message)].
+        ``devices``: every device id in the lab -> (its class, its parameters, or None if they are bad)."""
         return []
 
     def __init__(self, sim, device_id: str, params: DeviceParams, pos_m: tuple[float, float]) -> None:
@@ -95,6 +96,11 @@ class Device:
         """Why these fault parameters do not fit this type (e.g. a reading it lacks), or None."""
         return None
 
+    def fault_conflict(self, spec: FaultSpec, params: FaultParams) -> str | None:
+        """Why this fault would change nothing on this very device (e.g. a "wrong" setting that is its
+        own), or None."""
+        return None
+
     def fault_on(self, spec: FaultSpec, params: FaultParams, port: str | None) -> None:
         """Turn a fault on; injecting an active fault again replaces its parameters."""
         key = (spec.name, port)
@@ -107,6 +113,7 @@ class Device:
         elif spec.name == "wire_break" and port:
             for link in self.links[port]:
                 link.cut()
+                _tell_ends(link)
 
     def fault_off(self, spec: FaultSpec, port: str | None) -> None:
         if (spec.name, port) not in self.faults:
@@ -119,6 +126,7 @@ class Device:
         elif spec.name == "wire_break" and port:
             for link in self.links[port]:
                 link.mend()
+                _tell_ends(link)
 
     def has_fault(self, name: str, port: str | None = None) -> bool:
         return (name, port) in self.faults
@@ -143,3 +151,11 @@ class Device:
         return {"id": self.id, "type": self.TYPE, "family": self.FAMILY,
                 "pos_m": list(self.pos_m), "ports": {n: p.form for n, p in self.ports.items()},
                 **({"plan": self.plan} if self.plan != "room" else {})}
+
+
+def _tell_ends(link: Link) -> None:
+    """A wire was cut or mended: each end that cares (``on_wire_change(port)``) hears of it."""
+    for end, port in ((link.a, link.a_port), (link.b, link.b_port)):
+        hook = getattr(end, "on_wire_change", None)
+        if hook is not None:
+            hook(port)

@@ -52,7 +52,7 @@ def inject(sim, target: str, fault: str, params: dict[str, Any] | None = None) -
     except ValidationError as exc:
         from .scenario.problems import explain
         raise ValueError(f"fault {fault!r}: " + "; ".join(explain(e, spec.params) for e in exc.errors())) from None
-    problem = type(device).fault_problem(spec, values)
+    problem = type(device).fault_problem(spec, values) or device.fault_conflict(spec, values)
     if problem:
         raise ValueError(f"fault {fault!r}: {problem}")
     device.fault_on(spec, values, port)
@@ -105,7 +105,11 @@ def schedule(sim, target: str, fault: str, params: dict[str, Any],
     def run():
         if at_s > sim.now:
             yield sim.env.timeout(at_s - sim.now)
-        inject(sim, target, fault, params)
+        try:
+            inject(sim, target, fault, params)
+        except ValueError as exc:              # e.g. a variant that makes the fault a no-op: say so, go on
+            sim.emit(target.partition(".")[0], "event", error=f"the timeline's {fault} was not injected: {exc}")
+            return
         if until_s is not None:
             yield sim.env.timeout(until_s - sim.now)
             device, port, _ = _resolve(sim, target, fault)
@@ -141,7 +145,11 @@ def schedule_when(sim, target: str, fault: str, params: dict[str, Any], conditio
         if seen["hit"]:
             seen["done"] = True
             sim.trace.unsubscribe(watch)
-            inject(sim, target, fault, params)
+            try:
+                inject(sim, target, fault, params)
+            except ValueError as exc:
+                sim.emit(target.partition(".")[0], "event", error=f"the {fault} on condition was not injected: {exc}")
+                return
             sim.emit(target.partition(".")[0], "event", when=condition, fault=fault)
             if duration_s is not None:
                 sim.env.process(_clear_later(sim, target, fault, duration_s))
@@ -162,7 +170,11 @@ def schedule_random(sim, devices: list[str], fault: str, params: dict[str, Any],
                 device = sim.devices[dev]
                 if device.has_fault(fault):
                     continue
-                inject(sim, dev, fault, params)
+                try:
+                    inject(sim, dev, fault, params)
+                except ValueError as exc:
+                    sim.emit(dev, "event", error=f"a random {fault} was not injected: {exc}")
+                    return
                 yield sim.env.timeout(float(rng.exponential(mttr_s)))
                 if device.has_fault(fault):
                     clear(sim, dev, fault)

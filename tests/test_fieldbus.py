@@ -53,10 +53,11 @@ def test_reflections_matter_only_on_long_fast_unterminated_buses():
 def relay_slave():
     coils, inputs = [0] * 4, [1, 0, 1, 0]
 
-    def write_coil(i, v):
+    def write_coil(i, v, dry=False):
         if not 0 <= i < 4:
             return "address"
-        coils[i] = v
+        if not dry:
+            coils[i] = v
     return RegisterSlave(None, None, read_coil=lambda i: coils[i] if 0 <= i < 4 else None,
                          write_coil=write_coil, read_discrete=lambda i: inputs[i] if 0 <= i < 4 else None), coils
 
@@ -304,7 +305,7 @@ def test_a_rule_switches_the_fan_with_a_real_frame_and_the_fan_cools_the_room(la
     fan = kind(ring, "output", "fan1")
     assert fan[0]["on"] is True and fan[1]["on"] is False
     coils = [r["do1"] for r in kind(ring, "sample", "relay1")]
-    assert 1 in coils and coils[-1] in (0, 1)
+    assert 1 in coils and coils[-1] == 0                       # polled back: on while cooling, off after
 
 
 def test_rules_are_checked_when_the_file_is_read(write_scenario):
@@ -343,3 +344,94 @@ def test_daq_input_registers_span_the_range_and_status_flags_burn_out(lab):
     sim.run(110)
     reply = slave.answer(5, read_request(5, 4, 8, 1))
     assert reply == with_crc(bytes([5, 4, 2, 0, 1]))                        # burn-out on ai0
+
+
+def test_a_four_channel_daq_module_reads_too(lab):
+    sim, ring = lab(DAQ % ", channels: 4")
+    sim.run(100)
+    assert kind(ring, "sample", "pt1")[-1]["temperature_c"] == pytest.approx(50, abs=0.8)
+    assert sim.devices["gw"].command("stats", {})["slaves"]["daq1"]["exceptions"] == 0
+
+
+def test_multi_writes_are_all_or_nothing(lab):
+    sim, ring = lab(BASE + "  - {id: r1, type: relay_module, address: 3}\n"
+                    "wiring: [gw.rs485 -> th1.rs485, th1.rs485 -> r1.rs485]\n")
+    th1, r1 = sim.devices["th1"], sim.devices["r1"]
+    bad = write_registers_request(1, 2, [9, 9])                 # address 9 ok, then baud code 9: no such code
+    assert th1.rs485_receive("rs485", bad)[1] == exception_reply(1, 0x10, 3)
+    assert th1.address == 1 and not th1._pending
+    past = write_coils_request(3, 2, [True, True, True, True])  # coils 2..5: 4 and 5 do not exist
+    assert r1.rs485_receive("rs485", past)[1] == exception_reply(3, 0x0F, 2)
+    assert r1.coils == [False] * 4
+
+
+def test_an_ascii_address_change_takes_effect_after_the_reply(lab):
+    sim, _ = lab(DAQ % ", protocol: ascii")
+    daq = sim.devices["daq1"]
+    assert daq.rs485_receive("rs485", b"%050A080600\r")[1] == b"!0A\r"
+    assert daq.address == 10
+    assert daq.rs485_receive("rs485", b"#05\r") is None and daq.rs485_receive("rs485", b"$0AM\r")[1] == b"!0A4017P\r"
+
+
+def test_a_load_follows_its_relay_contact_through_a_broken_and_mended_wire(lab):
+    sim, ring = lab(LINK.replace("rules: [{when: th1.temperature_c > 30, then: relay1.do1 on, hysteresis: 1}]",
+                                 "poll_period_s: 1"))
+    relay, fan = sim.devices["relay1"], sim.devices["fan1"]
+    sim.run(1)
+    relay.command("set", {"output": "do1", "on": True})
+    assert fan.running
+    from sim.faults import clear, inject
+    inject(sim, "relay1.do1", "wire_break")
+    assert not fan.running                                     # the cut wire unpowers it
+    relay.command("set", {"output": "do1", "on": False})
+    clear(sim, "relay1.do1", "wire_break")
+    assert not fan.running                                     # mended: it follows the (open) contact
+    relay.command("set", {"output": "do1", "on": True})
+    inject(sim, "relay1", "power_loss")
+    assert not fan.running
+
+
+@pytest.mark.parametrize("rule,message", [
+    ("{when: th1.temprature_c > 30, then: relay1.do1 on}", "th1 has no reading 'temprature_c'"),
+    ("{when: th1.temperature_c > 30, then: relay1.do9 on}", "relay1 has no output 'do9'"),
+    ("{when: th1.temperature_c > 30, then: fan1.power on}", "fan1 is a fan, not an output module"),
+])
+def test_rules_name_real_readings_and_outputs(write_scenario, rule, message):
+    from sim.scenario import ScenarioError, load
+    text = LINK.replace("{when: th1.temperature_c > 30, then: relay1.do1 on, hysteresis: 1}", rule)
+    with pytest.raises(ScenarioError) as err:
+        load(write_scenario(text))
+    assert message in str(err.value)
+
+
+def test_a_fault_that_would_change_nothing_is_refused_and_the_run_goes_on(lab):
+    sim, ring = lab(BASE + "wiring: [gw.rs485 -> th1.rs485]\n"
+                    "faults: [{at: 1, target: th1, fault: baud_mismatch, baud: 9600}]\n")
+    sim.run(3)
+    errors = [r["error"] for r in kind(ring, "event", "th1") if "error" in r]
+    assert errors and "already at 9600 bit/s 8N1" in errors[0]
+    assert len(kind(ring, "sample", "th1")) == 3
+
+
+def test_two_devices_cannot_share_a_tcp_port(write_scenario):
+    from sim.scenario import ScenarioError, load
+    text = BASE + ("  - {id: ss1, type: serial_server, tcp_port: 5077}\n"
+                   "  - {id: ss2, type: serial_server, tcp_port: 5077}\n")
+    with pytest.raises(ScenarioError) as err:
+        load(write_scenario(text))
+    assert "tcp_port 5077 is already ss1's" in str(err.value)
+
+
+def test_dht_bits_are_timed_and_a_missing_pullup_breaks_the_checksum(lab):
+    from devices.single_wire import read, waveform
+    frame = bytes([0x02, 0x8C, 0x01, 0x5F, 0xEE])               # the datasheet's 65.2 %RH, 35.1 °C
+    pulses = waveform(frame)
+    assert len(pulses) == 2 + 80 + 1 and read(pulses) == frame
+    assert sum(us for _, us in pulses) == pytest.approx(160 + 40 * 50 + 50 + 27 * 23 + 70 * 17)   # 17 ones
+    sim, ring = lab(BASE + "  - {id: d1, type: dht22}\nwiring: [gw.dio1 -> d1.data]\n"
+                    "faults: [{at: 4.5, target: d1, fault: no_pullup}]\n")
+    sim.run(20)
+    before = [r for r in kind(ring, "sample", "d1") if r["t"] < 4.5]
+    after = [r for r in kind(ring, "sample", "d1") if r["t"] > 4.5]
+    errors = [r for r in kind(ring, "event", "d1") if "checksum error" in r.get("error", "")]
+    assert len(before) == 5 and len(errors) >= 10 and len(after) <= 5

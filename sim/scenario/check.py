@@ -45,7 +45,15 @@ def check(scenario: Scenario, tree: Any) -> list[Problem]:
                                     f"{exc.args[0]}; `iotlab devices` lists the catalogue"))
             continue
         x, y = dev.pos_m
-        if size is not None and not (0 <= x <= size[0] and 0 <= y <= size[1]):
+        campus = scenario.room.campus if scenario.room is not None else None
+        if getattr(dev, "plan", "room") == "campus":
+            if campus is None and scenario.room is not None:
+                problems.append(Problem(*locate(tree, at + ("plan",)), "plan: campus needs a campus plan: add "
+                                        "room.campus with its size_m (and room_at_m, where the room is on it)"))
+            elif campus is not None and not (0 <= x <= campus.size_m[0] and 0 <= y <= campus.size_m[1]):
+                problems.append(Problem(*locate(tree, at + ("pos_m",)), f"pos_m {list(dev.pos_m)} is outside the "
+                                        f"campus; x must be 0..{campus.size_m[0]:g} and y 0..{campus.size_m[1]:g} m"))
+        elif size is not None and not (0 <= x <= size[0] and 0 <= y <= size[1]):
             problems.append(Problem(*locate(tree, at + ("pos_m",)), f"pos_m {list(dev.pos_m)} is outside the room; "
                                     f"x must be 0..{size[0]:g} and y 0..{size[1]:g} m"))
         try:
@@ -60,11 +68,13 @@ def check(scenario: Scenario, tree: Any) -> list[Problem]:
         ports[dev.id] = cls.port_specs(params)
         checked.append((i, cls, params))
 
-    ids = list(dict.fromkeys(d.id for d in scenario.devices if d is not None))
+    known = {d.id: (classes.get(d.id), None) for d in scenario.devices if d is not None}
+    known.update({scenario.devices[i].id: (cls, params) for i, cls, params in checked})
     for i, cls, params in checked:
-        for path, message in cls.cross_check(params, ids):
+        for path, message in cls.cross_check(params, known):
             problems.append(Problem(*locate(tree, ("devices", i) + tuple(path)), message))
 
+    problems += _shared_tcp_ports(scenario, tree, checked)
     skip = pending | (set(seen) - set(ports))     # ids whose own entry already has a problem
     problems += _check_wiring(scenario, tree, ports, skip)
     problems += _check_faults(scenario, tree, classes, ports, skip)
@@ -80,6 +90,22 @@ def check(scenario: Scenario, tree: Any) -> list[Problem]:
     problems += _check_random_faults(scenario, tree, classes)
     if getattr(scenario, "tasks", None):
         problems += task_problems(scenario, tree, fields, catalogue)
+    return problems
+
+
+def _shared_tcp_ports(scenario, tree, checked) -> list[Problem]:
+    """Two devices cannot listen on one TCP port of 127.0.0.1."""
+    problems, owner = [], {}
+    for i, _cls, params in checked:
+        port = getattr(params, "tcp_port", 0)
+        if not port:
+            continue
+        if port in owner:
+            problems.append(Problem(*locate(tree, ("devices", i, "tcp_port")),
+                                    f"tcp_port {port} is already {owner[port]}'s; give each device its own port "
+                                    "(or 0 for any free one)"))
+        else:
+            owner[port] = scenario.devices[i].id
     return problems
 
 
