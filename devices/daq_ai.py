@@ -23,6 +23,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from sim.device import Device, DeviceParams
+from sim.fault_effects import FirmwareFaults
 from sim.ports import bus, input_of
 
 from .analog_in import RANGES, Channel
@@ -56,7 +57,7 @@ class DAQParams(DeviceParams, SlaveSettings):
         return self
 
 
-class DAQAnalogInput(ModbusSlave, Device):
+class DAQAnalogInput(FirmwareFaults, ModbusSlave, Device):
     """8-channel analog input module (ADAM-4017+ style), Modbus RTU or ASCII over RS-485."""
     FAMILY = "daq"
     TITLE, TITLE_ZH = "8-channel analog input module (ADAM-4017+ style)", "8 路模拟量采集模块 (ADAM-4017+)"

@@ -14,8 +14,10 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
+from sim import FaultParams, FaultSpec
 from sim.buses import RS485Port
 from sim.device import Device, DeviceParams
+from sim.fault_effects import FirmwareFaults
 from sim.ports import bus, input_of
 from sim.trace import time_key
 
@@ -27,6 +29,11 @@ from .modbus_master import ModbusMaster
 from .onewire import OneWireMaster
 from .rs485_slave import Baud, Parity
 from .sensing import BadReading
+
+
+class ClockDrift(FaultParams):
+    ppm: float = Field(description="how far off its clock is, parts per million (+: fast, -: slow)",
+                       ge=-200000, le=200000)
 
 
 class GatewayParams(DeviceParams):
@@ -60,7 +67,7 @@ class GatewayParams(DeviceParams):
         return self
 
 
-class Gateway(RS485Port, Device):
+class Gateway(FirmwareFaults, RS485Port, Device):
     """Embedded IoT gateway with analog, digital, pulse, single-wire, 1-Wire, I2C and RS-485 inputs."""
     FAMILY = "gateways"
     TITLE, TITLE_ZH = "Embedded gateway (AI/DI/PI/single-wire/1-Wire/I2C/RS-485)", "嵌入式网关"
@@ -68,6 +75,16 @@ class Gateway(RS485Port, Device):
     Params = GatewayParams
     COMMANDS = {"set_poll_period": "period_s: new polling period, 0.01 to 3600 seconds",
                 "stats": "per RS-485 slave: polls, good replies, timeouts, CRC errors, exceptions, collisions"}
+
+    FAULTS = {"clock_drift": FaultSpec("clock_drift", "its crystal runs fast or slow: it polls a little too often "
+                                       "or too rarely, and its schedule slides against everyone else's",
+                                       ClockDrift)}
+
+    @property
+    def period_s(self) -> float:
+        """The poll period by the gateway's own clock, in true seconds."""
+        drift = self.faults.get(("clock_drift", None))
+        return self.p.poll_period_s / (1.0 + drift.ppm * 1e-6) if drift is not None else self.p.poll_period_s
 
     @classmethod
     def port_specs(cls, params):
@@ -156,7 +173,7 @@ class Gateway(RS485Port, Device):
         while True:
             if self.powered:
                 self.poll()
-            yield env.timeout(self.p.poll_period_s)
+            yield env.timeout(self.period_s)
 
     def command(self, name, args):
         if name == "stats":

@@ -87,9 +87,9 @@ class ModbusMaster:
                         break
                     yield from self._poll(dev, request, parse)
             yield from self._writes_due()
-            while env.now < cycle + self.owner.p.poll_period_s:
+            while env.now < cycle + self.owner.period_s:
                 self._wake = env.event()
-                yield env.timeout(cycle + self.owner.p.poll_period_s - env.now) | self._wake
+                yield env.timeout(cycle + self.owner.period_s - env.now) | self._wake
                 self._wake = None
                 yield from self._writes_due()
 

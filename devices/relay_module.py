@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from sim.device import Device, DeviceParams
+from sim.fault_effects import FirmwareFaults
 from sim.ports import bus, input_of, source
 
 from .modbus import (READ_COILS, READ_DISCRETE, RegisterSlave, parse_bits_reply, read_request,
@@ -24,7 +25,7 @@ class RelayParams(DeviceParams, SlaveSettings):
     SUPPLY_RANGE_V: ClassVar = (7.0, 30.0)
 
 
-class RelayModule(ModbusSlave, Device):
+class RelayModule(FirmwareFaults, ModbusSlave, Device):
     TRACE_FIELDS = ("do1", "do2", "do3", "do4", "address", "baud")
     """4-relay + 4-DI module, Modbus RTU: coils are the relays, discrete inputs the DIs."""
     FAMILY = "daq"

@@ -23,6 +23,7 @@ from pydantic import Field
 from sim import tcp
 from sim.buses import RS485Port, frame_time_s, rs485_transaction, silence_s
 from sim.device import Device, DeviceParams
+from sim.fault_effects import FirmwareFaults
 from sim.ports import bus
 
 from .modbus import reply_problem
@@ -52,7 +53,7 @@ class SerialServerParams(DeviceParams):
     SUPPLY_RANGE_V: ClassVar = (5.0, 36.0)
 
 
-class SerialServer(RS485Port, Device):
+class SerialServer(FirmwareFaults, RS485Port, Device):
     """RS-485 to Ethernet serial server: a Modbus TCP gateway or a transparent byte pipe on a TCP port."""
     FAMILY = "gateways"
     TITLE = "RS-485 to Ethernet serial server (Modbus TCP gateway / transparent)"

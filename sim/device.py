@@ -6,7 +6,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .faults import FaultParams, FaultSpec
+from . import fault_effects
+from .faults import FaultParams, FaultSpec, faults_of
 from .ports import Port
 from .wiring import Link, Net
 
@@ -41,6 +42,8 @@ class Device:
         "power_loss": FaultSpec("power_loss", "the device is dead: no output, no answers, no frames"),
         "wire_break": FaultSpec("wire_break", "the wire on this port is cut: an open input reads 0, "
                                 "a bus member stops answering", on_port=True),
+        **fault_effects.WIRE_FAULTS,
+        **fault_effects.POWER_FAULTS,
     }
 
     @classmethod
@@ -77,6 +80,7 @@ class Device:
         self.nets: dict[str, Net] = {}
         self.faults: dict[tuple[str, str | None], FaultParams] = {}
         self.powered = True
+        self._down: set[str] = set()
 
     # -- life cycle ----------------------------------------------------------------
     def start(self) -> None:
@@ -109,10 +113,13 @@ class Device:
         if again:
             return
         if spec.name == "power_loss":
-            self.set_power(False)
+            self.hold_down("power_loss")
         elif spec.name == "wire_break" and port:
             for link in self.links[port]:
                 link.cut()
+                _tell_ends(link)
+        elif fault_effects.start(self, spec, params, port) and port:
+            for link in self.links[port]:
                 _tell_ends(link)
 
     def fault_off(self, spec: FaultSpec, port: str | None) -> None:
@@ -122,11 +129,28 @@ class Device:
             raise ValueError(f"{where} has no active fault {spec.name!r}; active: {active}")
         del self.faults[(spec.name, port)]
         if spec.name == "power_loss":
-            self.set_power(True)
+            self.release("power_loss")
         elif spec.name == "wire_break" and port:
             for link in self.links[port]:
                 link.mend()
                 _tell_ends(link)
+        elif fault_effects.stop(self, spec, port) and port:
+            for link in self.links[port]:
+                _tell_ends(link)
+
+    # -- power -----------------------------------------------------------------------------------
+    def hold_down(self, cause: str) -> None:
+        """Something keeps the device from running (power_loss, a brown-out dip, a crash, a boot)."""
+        self._down.add(cause)
+        self.set_power(False)
+
+    def release(self, cause: str) -> None:
+        self._down.discard(cause)
+        if not self._down:
+            self.set_power(True)
+
+    def wire_changed(self, link: Link) -> None:
+        _tell_ends(link)
 
     def has_fault(self, name: str, port: str | None = None) -> bool:
         return (name, port) in self.faults
@@ -147,10 +171,31 @@ class Device:
         raise ValueError(f"{self.TYPE} has no command {name!r}; commands: {allowed}")
 
     def describe(self) -> dict[str, Any]:
-        """Read-only scene entry for the viewer and the trace header."""
+        """Read-only scene entry for the viewer and the trace header (plain JSON data): what the part
+        is, where, its ports, its parameters, the faults it can take and the commands it obeys."""
         return {"id": self.id, "type": self.TYPE, "family": self.FAMILY,
                 "pos_m": list(self.pos_m), "ports": {n: p.form for n, p in self.ports.items()},
-                **({"plan": self.plan} if self.plan != "room" else {})}
+                **({"plan": self.plan} if self.plan != "room" else {}),
+                "label": self.label, "title": self.TITLE, "title_zh": self.TITLE_ZH,
+                "port_roles": {n: p.role for n, p in self.ports.items()},
+                "params": self.p.model_dump(mode="json"),
+                "faults": [_fault_entry(spec, self.ports) for spec in faults_of(type(self)).values()],
+                "commands": dict(self.COMMANDS)}
+
+
+def _fault_entry(spec: FaultSpec, ports: dict[str, Port]) -> dict[str, Any]:
+    """A catalogue fault as data: name, symptom, its parameters (default, or required) and, for a wire
+    fault, the ports it applies to."""
+    params = {}
+    for name, info in spec.params.model_fields.items():
+        required = info.is_required()
+        default = None if required else info.get_default(call_default_factory=True)
+        params[name] = {"required": required, "description": info.description or "",
+                        "default": default if isinstance(default, (int, float, str, bool, type(None))) else str(default)}
+    entry: dict[str, Any] = {"name": spec.name, "symptom": spec.symptom, "on_port": spec.on_port, "params": params}
+    if spec.on_port:
+        entry["ports"] = [n for n, p in ports.items() if not spec.forms or p.form in spec.forms]
+    return entry
 
 
 def _tell_ends(link: Link) -> None:

@@ -29,6 +29,17 @@ class Link:
     length_m: float = 1.0
     swapped: bool = False
     swaps: int = 0
+    shorts: int = 0
+
+    @property
+    def shorted(self) -> bool:
+        return self.shorts > 0
+
+    def short(self, on: bool) -> None:
+        """A short across the pair: a point-to-point wire carries nothing, a bus is dead for all."""
+        self.shorts = self.shorts + 1 if on else max(0, self.shorts - 1)
+        self.broken = self.cuts > 0 or self.shorts > 0
+        _changed()
 
     def cut(self) -> None:
         self.cuts += 1
@@ -37,7 +48,7 @@ class Link:
 
     def mend(self) -> None:
         self.cuts = max(0, self.cuts - 1)
-        self.broken = self.cuts > 0
+        self.broken = self.cuts > 0 or self.shorts > 0
         _changed()
 
     def swap(self, on: bool) -> None:
@@ -76,6 +87,9 @@ class Net:
         hit = self._reach.get(id(origin))
         if hit is not None and hit[0] == _epoch[0]:
             return hit[1]
+        if any(link.shorted for link in self.links):       # a shorted pair carries nothing for anyone
+            self._reach[id(origin)] = (_epoch[0], [])
+            return []
         seen, todo = {id(origin)}, [(origin, False)]
         out: list[tuple[object, str, bool]] = []
         while todo:

@@ -19,6 +19,12 @@ def main(args) -> int:
     if args.name == "kernel":
         from ..bench.kernel import main as kernel
         return kernel(args.sensors, until)
+    if args.name == "checks":
+        from ..bench.checks import main as checks
+        return checks(args.sensors, until)
+    if args.name == "viewer":
+        from ..bench.viewer import main as viewer
+        return viewer(args.sensors, parse_duration(args.until or "10m"))
     if args.name == "fieldbus":
         if args.tcp_requests < 0:
             print("iotlab bench fieldbus: --tcp-requests must be >= 0", file=sys.stderr)

@@ -37,5 +37,13 @@ def main(args) -> int:
                                for r in field_rows(spec.params)) or "—"
             table.add_row(name if first else "", fault, target, params, spec.symptom)
             first = False
-    Console().print(table)
+    console = Console()
+    if console.is_terminal:
+        console.print(table)
+    else:                                      # piped or redirected: one tab-separated line a fault
+        print("\t".join(c.header for c in table.columns))
+        last = ""
+        for row in zip(*(c._cells for c in table.columns)):
+            last = row[0] or last
+            print("\t".join((last,) + row[1:]))
     return 0

@@ -64,12 +64,15 @@ class Grader:
     def write_batch(self, records: list[dict]) -> None:
         state, by_src, by_kind = self.state, self.by_src, self.by_kind
         if not by_src and not by_kind and not self.answers:
-            for record in records:
-                state.update(record)
+            if records:
+                state.now = records[-1]["t"]
             return
+        linked = ("alarm", "input", "answer")           # records about another device than their src
         for record in records:
-            state.update(record)
             kind = record["kind"]
+            if record["src"] not in by_src and kind not in by_kind and kind not in linked:
+                continue                                # nothing here reads it: the common case, kept cheap
+            state.update(record)
             if kind == "answer":
                 self._answer(record)
                 continue
@@ -87,7 +90,7 @@ class Grader:
                 for mon in extra:
                     mon.update(state)
         if records:
-            now = records[-1]["t"]
+            now = state.now = records[-1]["t"]
             for mon in self.monitors.values():
                 if mon.status == "pending":
                     mon.tick(now)

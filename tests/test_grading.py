@@ -1,0 +1,228 @@
+"""Exercises that grade themselves: the check language, answers, variants, reports, the exercise library."""
+
+import pytest
+
+from sim.grading.answers import judge
+from sim.grading.expr import ExprError, parse
+from sim.grading.report import as_csv, as_html, defuse
+from sim.rooms import scenario_dir
+from sim.scenario import ScenarioError, build, load
+
+EXERCISES = scenario_dir() / "exercises"
+
+ROOM = """
+name: grading
+room: {size_m: [10, 10]}
+environment:
+  temperature: {base: 24, noise: 0, daily_amplitude: 0}
+  events: [{at: 60, change: {temperature: 10}, ramp_s: 60}]
+devices:
+  - {id: gw, type: gateway}
+  - {id: th1, type: rs485_th}
+  - {id: relay1, type: relay_module, address: 3}
+wiring: [gw.rs485 -> th1.rs485, th1.rs485 -> relay1.rs485]
+"""
+
+
+def problems(write_scenario, body):
+    with pytest.raises(ScenarioError) as err:
+        load(write_scenario(body))
+    return [p.format("lab.yaml") for p in err.value.problems]
+
+
+def graded(lab, body, until, student=None, script=None):
+    """Run ``body`` for ``until`` seconds, with ``script(sim)`` driving it as a student would; the results."""
+    sim, ring = lab(body)
+    if script is not None:
+        script(sim)
+    sim.run(until)
+    return {r.id: r for r in sim.grader.finish(sim.now)}
+
+
+# -- the language -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text,message,col", [
+    ("th1.temperature_c >> 3", "expected a value", 19),
+    ("eventually(th1.online == )", "expected a value", 25),
+    ("evently(th1.online == 1)", "unknown function 'evently' (did you mean eventually?)", 0),
+    ("within(th1.online, 3)", "within(D, P) needs a duration first", 7),
+    ("th1.online == 1 extra", "unexpected 'extra'", 16),
+    ("th1 > 3", "'th1' is neither device.field nor a function", 0),
+    ("", "the check is empty", 0),
+])
+def test_syntax_errors_say_what_and_where(text, message, col):
+    with pytest.raises(ExprError) as err:
+        parse(text)
+    assert message in str(err.value) and err.value.col == col
+
+
+def test_a_bad_check_is_a_located_error_when_the_file_is_read(write_scenario):
+    body = ROOM + "tasks:\n  - {id: t, title: x, check: \"th1.temprature_c > 30 -> within(5s, relay1.do1 == 1)\"}\n"
+    lines = problems(write_scenario, body)
+    assert lines == ["lab.yaml:12:35: th1 has no field 'temprature_c'; did you mean 'temperature_c'? its fields: "
+                     "humidity_rh, temperature_c, address, baud, online, reachable, faults, error, commands, alarm"]
+    body = ROOM + "tasks:\n  - {id: t, title: x, check: \"eventually(th9.online == 1)\"}\n"
+    assert "lab.yaml:12:42: no device 'th9'" in problems(write_scenario, body)[0]
+
+
+def test_answer_keys_and_fault_conditions_are_checked_too(write_scenario):
+    body = ROOM + ("tasks:\n  - {id: t, title: x, answer: {device: th1, fault: power_lost}}\n"
+                   "faults:\n  - {when: th1.temperatur_c > 30, target: th1, fault: stuck}\n")
+    lines = problems(write_scenario, body)
+    assert any("the answer's fault 'power_lost' is not in th1's catalogue; did you mean 'power_loss'?" in l
+               for l in lines)
+    assert any("th1 has no field 'temperatur_c'" in l for l in lines)
+
+
+# -- checks over time ----------------------------------------------------------------------------------
+def tasks(*checks):
+    return ROOM + "tasks:\n" + "".join(f"  - {{id: c{i}, title: c{i}, check: \"{c}\"}}\n" for i, c in enumerate(checks))
+
+
+def switch_relay_when_hot(sim, delay_s=2.0):
+    """A student's app: relay on a little after the temperature passes 30 °C."""
+    def watch(record):
+        if record["kind"] == "sample" and record["src"] == "th1" and record["temperature_c"] > 30 \
+                and not sim.devices["relay1"].coils[0] and not watch.sent:
+            watch.sent = True
+            sim.env.process(later(delay_s))
+
+    def later(wait):
+        yield sim.env.timeout(wait)
+        sim.post("relay1", "command", {"name": "set", "args": {"output": "do1", "on": True}})
+    watch.sent = False
+    sim.trace.subscribe(watch)
+
+
+def test_temporal_operators(lab):
+    results = graded(lab, tasks(
+        "th1.temperature_c > 30 -> within(5s, relay1.do1 == 1)",     # met (2 s)
+        "th1.temperature_c > 30 -> within(1s, relay1.do1 == 1)",     # too slow
+        "always(th1.temperature_c < 30)",                            # broken at ~90 s
+        "eventually(th1.temperature_c > 33)",                        # met
+        "within(30s, th1.temperature_c > 30)",                       # not in the first 30 s
+        "count(event(input, relay1)) == 1",                          # judged at the end
+        "th1.temperature_c > 50 -> within(1s, relay1.do1 == 0)",     # never triggered
+    ), 200, script=switch_relay_when_hot)
+    status = [results[f"c{i}"].status for i in range(7)]
+    assert status == ["pass", "fail", "fail", "pass", "fail", "pass", "pass"]
+    assert "never triggered" in results["c6"].reason
+    assert "did not happen within 1s" in results["c1"].reason
+    assert results["c2"].at == pytest.approx(113, abs=10)    # 30 °C in the room at 96 s, the probe lags
+
+
+def test_unknown_values_neither_break_always_nor_satisfy_eventually(lab):
+    results = graded(lab, tasks("always(th1.temperature_c < 100)", "eventually(relay1.do1 == 1)"), 5)
+    assert results["c0"].status == "pass" and results["c1"].status == "fail"
+
+
+# -- answers ---------------------------------------------------------------------------------------------
+IDS, FAULTS = ["th1", "th2", "lux1", "gw"], ["power_loss", "wire_break", "stuck", "ab_swapped", "baud_mismatch"]
+
+
+@pytest.mark.parametrize("text,score", [
+    ("th1 power loss", 1.0), ("TH1: Power-Loss", 1.0), ("温湿度传感器 th1 断电", 1.0), ("Ｔｈ１ 掉电了", 1.0),
+    ("th1 has no power", 1.0), ("th1 and th2 have no power", 0.5), ("th11 no power", 0.5),
+    ("th1 wire broken", 0.5), ("gw", 0.0), ("", 0.0),
+])
+def test_answers_are_matched_with_tolerance(text, score):
+    assert judge(text, {"device": "th1", "fault": "power_loss"}, IDS, FAULTS)[0] == score
+
+
+# -- variants --------------------------------------------------------------------------------------------
+def test_each_student_gets_a_variant_the_same_every_time():
+    path = EXERCISES / "dead-sensor.yaml"
+    variants = {s: load(path, student=s)[0]._variant for s in ("s01", "s02", "s03", "s04", "s05", "s06")}
+    assert variants["s01"] == load(path, student="s01")[0]._variant
+    assert len({tuple(v.items()) for v in variants.values()}) >= 4
+    scenario = load(path, student="s03")[0]
+    assert scenario.faults[0].target == variants["s03"]["victim"] and scenario.faults[0].at == variants["s03"]["at_s"]
+
+
+def test_an_unknown_variable_is_a_located_error(write_scenario):
+    lines = problems(write_scenario, ROOM + "faults: [{at: 10, target: \"${victim}\", fault: power_loss}]\n")
+    assert lines == ["lab.yaml:11:27: unknown variable ${victim}; variables: none (add a variables: block)"]
+
+
+def test_the_teachers_key_lists_every_students_variant(cli):
+    code, out, _ = cli("key", str(EXERCISES / "dead-sensor.yaml"), "--students", "s01,s02", "--format", "csv")
+    rows = out.strip().splitlines()
+    assert code == 0 and rows[0] == "student,victim,at_s,answer:which" and rows[1].startswith("s01,")
+    victim = load(EXERCISES / "dead-sensor.yaml", student="s02")[0]._variant["victim"]
+    assert rows[2].startswith(f"s02,{victim},") and rows[2].endswith(f"{victim} power_loss")
+
+
+# -- reports ---------------------------------------------------------------------------------------------
+def test_csv_cells_cannot_become_formulas_and_html_is_escaped():
+    assert defuse("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")" and defuse("@SUM(A1)") == "'@SUM(A1)"
+    assert defuse("s01") == "s01" and defuse(-3) == "'-3"
+    report = {"student": "=cmd|' /C calc'!A0", "lab": "l", "scenario": "<b>x</b>", "score": 1, "points": 2,
+              "tasks": [{"id": "t", "title": {"en": "<script>alert(1)</script>"}, "points": 2, "score": 1,
+                         "status": "partial", "reason": "a & b", "at": 3.0}],
+              "timeline": [{"t": 1.0, "src": "$student", "kind": "answer", "text": "<img src=x>"}]}
+    assert as_csv([report]).splitlines()[1].startswith("'=cmd|' /C calc'!A0,")
+    page = as_html([report])
+    assert "<script>" not in page and "&lt;script&gt;" in page and "<img" not in page and "a &amp; b" in page
+
+
+# -- the exercise library: a student who solves each, and one who does not ---------------------------------------
+def run_exercise(name, student, script, until=None):
+    scenario, _ = load(EXERCISES / f"{name}.yaml", student=student)
+    sim = build(scenario)
+    script(sim, scenario._variant)
+    sim.run(until or scenario.duration)
+    results = {r.id: r for r in sim.grader.finish(sim.now)}
+    sim.close()
+    return results
+
+
+def answer_at(sim, t, task, text):
+    def go():
+        yield sim.env.timeout(t)
+        sim.post("$sim", "answer", {"task": task, "text": text})
+    sim.env.process(go())
+
+
+def test_dead_sensor_full_and_partial_marks():
+    full = run_exercise("dead-sensor", "s07", lambda sim, v: answer_at(sim, 400, "which", f"{v['victim']} 断电"))
+    assert sum(r.score for r in full.values()) == 12
+    part = run_exercise("dead-sensor", "s07", lambda sim, v: answer_at(sim, 400, "which", f"{v['victim']} wire broken"))
+    assert part["which"].score == 5 and part["which"].status == "partial"
+    assert "names wire_break, not the fault" in part["which"].reason
+
+
+def test_bus_trouble_full_and_partial_marks():
+    def solve(sim, v):
+        answer_at(sim, 300, "which", f"{v['victim']} baud rate wrong")
+        sim.env.process(stats(sim))
+
+    def stats(sim):
+        yield sim.env.timeout(250)
+        sim.post("gw", "command", {"name": "stats", "args": {}})
+    full = run_exercise("bus-trouble", "s11", solve)
+    assert sum(r.score for r in full.values()) == 12
+    part = run_exercise("bus-trouble", "s11", lambda sim, v: answer_at(sim, 300, "which", "th1 and co2 are dead"))
+    assert part["stats"].status == "fail" and part["which"].score < 10
+    assert sum(r.score for r in part.values()) < 12
+
+
+def fan_app(switch_off: bool):
+    """A student's app on the CO2 telemetry: fan on above 800 ppm, and (if it is right) off below 650."""
+    def script(sim, _variant):
+        def watch(record):
+            if record["kind"] != "sample" or record["src"] != "co2":
+                return
+            on = sim.devices["relay1"].coils[0]
+            if record["co2_ppm"] > 800 and not on:
+                sim.post("relay1", "command", {"name": "set", "args": {"output": "do1", "on": True}})
+            elif switch_off and record["co2_ppm"] < 650 and on:
+                sim.post("relay1", "command", {"name": "set", "args": {"output": "do1", "on": False}})
+        sim.trace.subscribe(watch)
+    return script
+
+
+def test_fan_on_co2_full_and_partial_marks():
+    full = run_exercise("fan-on-co2", "", fan_app(switch_off=True))
+    assert {k: r.status for k, r in full.items()} == {"fan-on": "pass", "fan-off": "pass", "used": "pass"}
+    part = run_exercise("fan-on-co2", "", fan_app(switch_off=False))
+    assert part["fan-on"].status == "pass" and part["fan-off"].status == "fail"
+    assert "did not happen within 60s" in part["fan-off"].reason
