@@ -52,9 +52,10 @@ class Device:
 
     #: Fields this type's records carry besides its readings (e.g. a relay module's do1..do4).
     TRACE_FIELDS: ClassVar[tuple[str, ...]] = ()
-    #: Fields every device has in a check: power, reachability by its gateway, faults, input error,
-    #: commands taken, alarm raised on it.
-    COMMON_FIELDS: ClassVar[tuple[str, ...]] = ("online", "reachable", "faults", "error", "commands", "alarm")
+    #: Fields every device has in a check: power, firmware running (not crashed or booting),
+    #: reachability by its gateway, faults, input error, commands taken, alarm raised on it.
+    COMMON_FIELDS: ClassVar[tuple[str, ...]] = ("online", "running", "reachable", "faults", "error", "commands",
+                                                 "alarm")
 
     @classmethod
     def trace_fields(cls, params: DeviceParams) -> list[str]:
@@ -81,6 +82,7 @@ class Device:
         self.faults: dict[tuple[str, str | None], FaultParams] = {}
         self.powered = True
         self._down: set[str] = set()
+        self._cause = ""
 
     # -- life cycle ----------------------------------------------------------------
     def start(self) -> None:
@@ -92,7 +94,11 @@ class Device:
     def set_power(self, on: bool) -> None:
         if on != self.powered:
             self.powered = on
-            self.emit("state", state="online" if on else "offline")
+            cause = self._cause
+            if cause in ("crash", "reboot_loop"):      # powered, but the firmware is not running
+                self.emit("state", state="online" if on else "offline", cause=cause)
+            else:
+                self.emit("state", state="online" if on else "offline")
 
     # -- faults ------------------------------------------------------------------------
     @classmethod
@@ -142,11 +148,13 @@ class Device:
     def hold_down(self, cause: str) -> None:
         """Something keeps the device from running (power_loss, a brown-out dip, a crash, a boot)."""
         self._down.add(cause)
+        self._cause = cause
         self.set_power(False)
 
     def release(self, cause: str) -> None:
         self._down.discard(cause)
         if not self._down:
+            self._cause = cause
             self.set_power(True)
 
     def wire_changed(self, link: Link) -> None:

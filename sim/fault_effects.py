@@ -9,7 +9,7 @@ overlapping faults end in the right state.
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .faults import FaultParams, FaultSpec
 
@@ -22,6 +22,12 @@ class LooseContact(FaultParams):
 class Brownout(FaultParams):
     period_s: float = Field(30.0, gt=0, le=86400, description="how often the supply sags below the part's minimum, s")
     dip_s: float = Field(0.5, gt=0, le=3600, description="how long each sag lasts (the part resets), s")
+
+    @model_validator(mode="after")
+    def _dip_inside_period(self):
+        if self.dip_s >= self.period_s:
+            raise ValueError(f"dip_s ({self.dip_s:g}) must be shorter than period_s ({self.period_s:g})")
+        return self
 
 
 class RebootLoop(FaultParams):
@@ -62,6 +68,17 @@ def _ours(spec: FaultSpec) -> bool:
         or spec is FIRMWARE_FAULTS.get(spec.name)
 
 
+def _generation(device, key) -> int:
+    """A new run of an intermittent fault: the previous one's process sees it is stale and stops."""
+    gens = device.__dict__.setdefault("_fault_generation", {})
+    gens[key] = gens.get(key, 0) + 1
+    return gens[key]
+
+
+def _current(device, key, gen: int) -> bool:
+    return device.has_fault(*key) and device.__dict__.get("_fault_generation", {}).get(key) == gen
+
+
 def start(device, spec: FaultSpec, params: FaultParams, port: str | None) -> bool:
     """Turn on one of the faults above; False if ``spec`` is not one of them."""
     name, sim = spec.name, device.sim
@@ -74,11 +91,12 @@ def start(device, spec: FaultSpec, params: FaultParams, port: str | None) -> boo
         for link in device.links[port]:
             link.cut()
     elif name == "loose_contact" and port:
-        sim.env.process(_wobble(device, port, params))
+        key = (name, port)
+        sim.env.process(_wobble(device, port, _generation(device, key)))
     elif name == "brownout":
-        sim.env.process(_cycle(device, "brownout", params.period_s - params.dip_s, params.dip_s))
+        sim.env.process(_cycle(device, name, _generation(device, (name, None)), first_down=False))
     elif name == "reboot_loop":
-        sim.env.process(_cycle(device, "reboot_loop", params.up_s, params.boot_s, first_down=True))
+        sim.env.process(_cycle(device, name, _generation(device, (name, None)), first_down=True))
     elif name == "crash":
         device.hold_down("crash")
     else:
@@ -97,40 +115,49 @@ def stop(device, spec: FaultSpec, port: str | None) -> bool:
         for link in device.links[port]:
             link.mend()
     elif name == "loose_contact" and port:
-        pass                           # its process sees the fault gone and leaves the wire closed
+        _generation(device, (name, port))          # the running wobble stops
+        if device.__dict__.get("_loose_open", {}).pop(port, False):
+            for link in device.links[port]:        # open at this moment: contact again, now
+                link.mend()
     elif name in ("brownout", "reboot_loop", "crash"):
+        if name != "crash":
+            _generation(device, (name, None))
         device.release(name)
     else:
         return False
     return True
 
 
-def _wobble(device, port: str, params: LooseContact):
-    env, rng = device.sim.env, device.sim.rng(f"loose-contact:{device.id}.{port}")
-    links, open_now = device.links[port], False
-    while device.has_fault("loose_contact", port):
-        yield env.timeout(float(rng.exponential(params.open_s if open_now else params.closed_s)))
-        if not device.has_fault("loose_contact", port):
-            break
-        open_now = not open_now
+def _wobble(device, port: str, gen: int):
+    env, rng = device.sim.env, device.sim.rng(f"loose-contact:{device.id}.{port}:{gen}")
+    key, links = ("loose_contact", port), device.links[port]
+    opened = device.__dict__.setdefault("_loose_open", {})
+    while True:
+        params = device.faults.get(key)
+        if params is None:
+            return
+        yield env.timeout(float(rng.exponential(params.open_s if opened.get(port) else params.closed_s)))
+        if not _current(device, key, gen):
+            return
+        opened[port] = not opened.get(port, False)
         for link in links:
-            link.cut() if open_now else link.mend()
-            device.wire_changed(link)
-    if open_now:
-        for link in links:
-            link.mend()
+            link.cut() if opened[port] else link.mend()
             device.wire_changed(link)
 
 
-def _cycle(device, cause: str, up_s: float, down_s: float, first_down: bool = False):
-    env = device.sim.env
+def _cycle(device, cause: str, gen: int, first_down: bool):
+    """Brown-out dips (up for period - dip, down for dip) or a reboot loop (down for boot_s, up for up_s),
+    with the parameters the fault has now."""
+    env, key = device.sim.env, (cause, None)
     down = first_down
-    while device.has_fault(cause):
+    while _current(device, key, gen):
+        p = device.faults[key]
+        up_s, down_s = (p.period_s - p.dip_s, p.dip_s) if cause == "brownout" else (p.up_s, p.boot_s)
         if down:
             device.hold_down(cause)
             yield env.timeout(down_s)
-            device.release(cause)
+            if _current(device, key, gen):
+                device.release(cause)
         else:
             yield env.timeout(up_s)
         down = not down
-    device.release(cause)

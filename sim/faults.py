@@ -131,7 +131,7 @@ def schedule_when(sim, target: str, fault: str, params: dict[str, Any], conditio
     from .grading.expr import parse
 
     test = compile_value(parse(condition))
-    state, seen = State(), {"hit": False, "done": False}
+    state, seen = State(sim.devices), {"hit": False, "done": False}
 
     def watch(record):
         if not seen["hit"]:

@@ -59,7 +59,8 @@ def test_a_bad_check_is_a_located_error_when_the_file_is_read(write_scenario):
     body = ROOM + "tasks:\n  - {id: t, title: x, check: \"th1.temprature_c > 30 -> within(5s, relay1.do1 == 1)\"}\n"
     lines = problems(write_scenario, body)
     assert lines == ["lab.yaml:12:35: th1 has no field 'temprature_c'; did you mean 'temperature_c'? its fields: "
-                     "humidity_rh, temperature_c, address, baud, online, reachable, faults, error, commands, alarm"]
+                     "humidity_rh, temperature_c, address, baud, online, running, reachable, faults, error, "
+                     "commands, alarm"]
     body = ROOM + "tasks:\n  - {id: t, title: x, check: \"eventually(th9.online == 1)\"}\n"
     assert "lab.yaml:12:42: no device 'th9'" in problems(write_scenario, body)[0]
 
@@ -116,13 +117,26 @@ def test_unknown_values_neither_break_always_nor_satisfy_eventually(lab):
 
 
 # -- answers ---------------------------------------------------------------------------------------------
-IDS, FAULTS = ["th1", "th2", "lux1", "gw"], ["power_loss", "wire_break", "stuck", "ab_swapped", "baud_mismatch"]
+IDS = ["th1", "th2", "th1-b", "lux1", "gw"]
+FAULTS = ["power_loss", "wire_break", "stuck", "ab_swapped", "reversed_polarity", "baud_mismatch", "drift",
+          "clock_drift"]
+
+
+@pytest.mark.parametrize("text,fault,score", [
+    ("th1 AB接反", "ab_swapped", 1.0), ("th1 A/B 接反", "ab_swapped", 1.0), ("th1 接反", "ab_swapped", 1.0),
+    ("th1 clock drift", "clock_drift", 1.0), ("th1 clock drift", "drift", 0.5), ("th1 drift", "drift", 1.0),
+])
+def test_a_longer_fault_phrase_wins_over_the_words_inside_it(text, fault, score):
+    assert judge(text, {"device": "th1", "fault": fault}, IDS, FAULTS)[0] == score
 
 
 @pytest.mark.parametrize("text,score", [
     ("th1 power loss", 1.0), ("TH1: Power-Loss", 1.0), ("温湿度传感器 th1 断电", 1.0), ("Ｔｈ１ 掉电了", 1.0),
     ("th1 has no power", 1.0), ("th1 and th2 have no power", 0.5), ("th11 no power", 0.5),
     ("th1 wire broken", 0.5), ("gw", 0.0), ("", 0.0),
+    ("th1 断电 断线 卡死", 0.5),                         # listing every fault names none of them
+    ("th1 not power loss, it is a wire break", 0.5), ("th1 供电正常，是线断了", 0.5),
+    ("th1-b 断电", 0.5),                                  # th1-b is another device
 ])
 def test_answers_are_matched_with_tolerance(text, score):
     assert judge(text, {"device": "th1", "fault": "power_loss"}, IDS, FAULTS)[0] == score
@@ -226,3 +240,125 @@ def test_fan_on_co2_full_and_partial_marks():
     part = run_exercise("fan-on-co2", "", fan_app(switch_off=False))
     assert part["fan-on"].status == "pass" and part["fan-off"].status == "fail"
     assert "did not happen within 60s" in part["fan-off"].reason
+
+
+def test_zero_one_values_break_always_and_start_known(lab):
+    body = tasks("always(relay1.do1 == 0)", "always(th1.online)", "gw.commands == 0", "th1.faults == 0",
+                 "always(th1.running == 1)")
+    results = graded(lab, body + "faults: [{at: 50, target: th1, fault: power_loss}]\n", 100,
+                     script=switch_relay_when_hot)
+    assert results["c0"].status == "pass"               # not hot yet by 100 s: the relay never closed
+    assert results["c1"].status == "fail" and results["c1"].at == 50
+    assert results["c2"].status == "pass" and results["c3"].status == "fail"
+    assert results["c4"].status == "fail"               # power_loss stops the firmware too
+
+
+def test_back_to_back_events_each_count(lab):
+    def three_commands(sim):
+        sim.post("relay1", "command", {"name": "set", "args": {"output": "do1", "on": True}})
+        sim.post("relay1", "command", {"name": "set", "args": {"output": "do2", "on": True}})
+        sim.post("relay1", "command", {"name": "set", "args": {"output": "do3", "on": True}})
+    results = graded(lab, tasks("count(event(input, relay1)) == 3",
+                                "event(input, relay1) -> within(1s, relay1.do1 == 1)"), 5, script=three_commands)
+    assert results["c0"].status == "pass", results["c0"].reason
+    assert results["c1"].status == "pass" and "3 time(s)" in results["c1"].reason
+
+
+def test_a_crash_leaves_the_device_powered_but_not_running(lab):
+    results = graded(lab, tasks("always(gw.online == 1)", "always(gw.running == 1)")
+                     + "faults: [{at: 5, target: gw, fault: crash, duration: 5}]\n", 20)
+    assert results["c0"].status == "pass" and results["c1"].status == "fail"
+
+
+@pytest.mark.parametrize("check,message", [
+    ("not eventually(th1.online == 1)", "eventually() cannot stand inside an expression"),
+    ("eventually(th1.online == 1) -> within(2s, relay1.do1 == 1)", "eventually() cannot stand on the left of ->"),
+    ("always(th1.online == 1 -> within(2s, relay1.do1 == 1))", "-> cannot stand inside always()"),
+    ("count(eventually(th1.online == 1)) > 1", "eventually() cannot stand inside count()"),
+    ("eventually(event(fault_on, th1))", "no record kind 'fault_on'; did you mean 'fault.on'?"),
+    ("(" * 500 + "1" + ")" * 500, "nests too deeply"),
+])
+def test_temporal_operators_in_the_wrong_place_are_refused_at_validation(write_scenario, check, message):
+    lines = problems(write_scenario, ROOM + f"tasks:\n  - {{id: t, title: x, check: \"{check}\"}}\n")
+    assert len(lines) == 1 and message in lines[0], lines
+
+
+def test_a_when_condition_takes_no_temporal_operator(write_scenario):
+    lines = problems(write_scenario, ROOM + "faults: [{when: \"eventually(th1.online == 1)\", target: th1, "
+                                            "fault: stuck}]\n")
+    assert "eventually() cannot stand in a condition (when:)" in lines[0]
+
+
+def test_every_variant_is_checked_when_the_file_is_read(write_scenario):
+    body = ROOM + ("variables:\n  victim: {choice: [th1, relay1, th9]}\n"
+                   "faults: [{at: 10, target: \"${victim}\", fault: power_loss}]\n")
+    lines = problems(write_scenario, body)
+    assert len(lines) == 1 and "no device 'th9' to fault" in lines[0]      # whichever variant drew it
+
+
+def test_number_choices_stay_whole_in_text(write_scenario):
+    path = write_scenario(ROOM.replace("  - {id: th1, type: rs485_th}", "  - {id: th1, type: rs485_th}\n"
+                                       "  - {id: th3, type: rs485_th, address: 3}")
+                          + "variables:\n  n: {choice: [1, 3]}\ntasks:\n"
+                            "  - {id: t, title: x, answer: {device: \"th${n}\"}}\n")
+    devices = {load(path, student=s)[0].tasks[0].answer.device for s in ("a", "b", "c", "d", "e", "f")}
+    assert devices == {"th1", "th3"}
+
+
+def test_every_dead_sensor_variant_can_get_full_marks():
+    for student in ("s01", "s02", "s03", "s04", "s05", "s10"):
+        results = run_exercise("dead-sensor", student,
+                               lambda sim, v: answer_at(sim, 450, "which", f"{v['victim']} 断电"))
+        assert sum(r.score for r in results.values()) == 12, (student, results)
+
+
+def test_a_brownout_dip_must_fit_in_its_period(write_scenario):
+    lines = problems(write_scenario, ROOM + "faults: [{at: 1, target: th1, fault: brownout, period_s: 1, dip_s: 2}]\n")
+    assert "dip_s (2) must be shorter than period_s (1)" in lines[0]
+
+
+def test_clearing_and_reinjecting_an_intermittent_fault_runs_one_cycle(lab):
+    from sim.faults import clear, inject
+    sim, ring = lab(ROOM)
+    inject(sim, "th1", "brownout", {"period_s": 10, "dip_s": 1})
+    sim.run(5)
+    clear(sim, "th1", "brownout")
+    inject(sim, "th1", "brownout", {"period_s": 10, "dip_s": 1})
+    sim.run(100)
+    offline = [r["t"] for r in ring.records if r["kind"] == "state" and r["src"] == "th1"
+               and r["state"] == "offline" and "via" not in r]
+    assert 9 <= len(offline) <= 10                      # one dip per 10 s, not two
+
+
+def test_clearing_a_loose_contact_while_open_closes_it_at_once(lab):
+    from sim.faults import clear, inject
+    sim, _ = lab(ROOM.replace("wiring: [", "  - {id: pt1, type: pt100_transmitter}\nwiring: [gw.ai1 -> pt1.loop, "))
+    link = sim.devices["pt1"].links["loop"][0]
+    inject(sim, "pt1.loop", "loose_contact", {"open_s": 3000, "closed_s": 0.1})
+    sim.run(60)
+    assert link.broken
+    clear(sim, "pt1.loop", "loose_contact")
+    assert not link.broken
+
+
+def test_reports_show_student_text_as_it_is(cli, tmp_path):
+    import orjson
+    from sim import JsonlSink
+    scenario, _ = load(EXERCISES / "dead-sensor.yaml", student="s07")
+    path = tmp_path / "t.jsonl"
+    sink = JsonlSink(str(path))
+    sim = build(scenario, sinks=[sink])
+    answer_at(sim, 100, "which", "lux1 [/bold] 断电")
+    sim.run(200)
+    sim.emit("$sim", "run.end", until=sim.now)
+    sim.trace.flush()
+    sink.close()
+    sim.close()
+    code, out, err = cli("check", str(EXERCISES / "dead-sensor.yaml"), "--trace", str(path))
+    assert code == 0 and "[/bold]" in out, err
+    code, _, err = cli("check", str(EXERCISES / "dead-sensor.yaml"), "--trace", str(path), "--student", "s08")
+    assert code == 2 and "is student 's07''s run, not 's08''s" in err
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(path.read_bytes()[:200] + b"\n[1, 2]\n")
+    code, _, err = cli("check", str(EXERCISES / "dead-sensor.yaml"), "--trace", str(bad))
+    assert code == 2 and "not a trace" in err

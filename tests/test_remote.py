@@ -69,7 +69,7 @@ def test_fault_and_answer_reach_a_running_lab_and_the_run_is_graded(running, cli
     finish()
     code, out, _ = cli("check", str(EXERCISE), "--trace", str(trace), "--format", "json")
     assert code == 0
-    report = json.loads(out)
+    report, = json.loads(out)
     assert report["student"] == "s07"
     which = next(t for t in report["tasks"] if t["id"] == "which")
     assert which["status"] == "pass" and which["score"] == 10

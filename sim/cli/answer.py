@@ -8,6 +8,9 @@ from .remote import RemoteError, request
 
 
 def main(args) -> int:
+    if not args.text.strip() or len(args.text) > 1000:
+        print("iotlab answer: the answer is text of 1 to 1000 characters", file=sys.stderr)
+        return 2
     try:
         answer = request(args.mqtt, args.lab, "answer", {"task": args.task, "text": args.text}, args.timeout)
     except RemoteError as exc:

@@ -15,9 +15,13 @@ def _records(path: str):
         for n, line in enumerate(handle, 1):
             if line.strip():
                 try:
-                    yield orjson.loads(line)
+                    record = orjson.loads(line)
                 except orjson.JSONDecodeError as exc:
                     raise ValueError(f"{path}:{n}: not a trace line ({exc})") from None
+                if not isinstance(record, dict) or not isinstance(record.get("kind"), str) \
+                        or not isinstance(record.get("t"), (int, float)) or not isinstance(record.get("src"), str):
+                    raise ValueError(f"{path}:{n}: not a trace record (a JSON object with t, src and kind)")
+                yield record
 
 
 def grade(scenario_path: Path, trace: str, student: str | None):
@@ -35,7 +39,10 @@ def grade(scenario_path: Path, trace: str, student: str | None):
     start = next((r for r in records if r.get("kind") == "run.start"), None)
     if start is None:
         return None, f"{trace}: no run.start record; is it a trace written by iotlab run --trace?"
-    who = student if student is not None else start.get("student", "")
+    own = start.get("student", "")
+    if student is not None and own and student != own:
+        return None, f"{trace} is student {own!r}'s run, not {student!r}'s"
+    who = student if student is not None else own
     loaded = load_or_report(scenario_path, student=who)
     if loaded is None:
         return None, ""
@@ -81,7 +88,7 @@ def main(args) -> int:
         for r in graded:
             console.print(reports.table(r, args.lang))
         return EXIT_OK
-    text = {"json": lambda: json.dumps(graded if len(graded) > 1 else graded[0], ensure_ascii=False, indent=2),
+    text = {"json": lambda: json.dumps(graded, ensure_ascii=False, indent=2),
             "csv": lambda: reports.as_csv(graded), "html": lambda: reports.as_html(graded, args.lang)}[fmt]()
     if args.output:
         try:

@@ -14,7 +14,7 @@ import unicodedata
 #: Words that name each fault, besides its catalogue name (lower case, after NFKC).
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "power_loss": ("no power", "unpowered", "power off", "power failure", "lost power", "断电", "掉电", "没电",
-                   "无电", "停电", "电源", "供电"),
+                   "无电", "停电", "没有供电", "电源断"),
     "brownout": ("brown out", "voltage dip", "undervoltage", "欠压", "电压跌落", "电压低"),
     "wire_break": ("broken wire", "wire broken", "open circuit", "cut wire", "disconnected", "断线", "线断",
                    "开路", "断路", "接线断"),
@@ -22,7 +22,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "loose_contact": ("loose", "intermittent", "bad contact", "接触不良", "松动", "虚接"),
     "reversed_polarity": ("reversed", "polarity", "接反", "反接", "极性"),
     "ab_swapped": ("a/b swapped", "a and b swapped", "swapped", "crossed", "ab reversed", "a/b reversed",
-                   "ab接反", "a/b接反", "接反", "反接"),
+                   "ab接反", "a/b接反", "ab 接反", "a/b 接反", "ab反接", "a/b反接"),
     "stuck": ("frozen", "stuck at", "not changing", "卡死", "不变", "冻结", "不更新"),
     "bias": ("offset", "constant error", "偏差", "偏移", "零点"),
     "drift": ("drifting", "drifts", "漂移", "零漂"),
@@ -41,6 +41,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Faults that are one mistake on different wires: naming either is right.
+SAME_MISTAKE = {"ab_swapped": ("reversed_polarity",), "reversed_polarity": ("ab_swapped",)}
+
+
 def normalise(text: str) -> str:
     """NFKC (full-width letters and digits become ASCII), lower case, one space between words."""
     text = unicodedata.normalize("NFKC", str(text)).lower()
@@ -49,7 +53,7 @@ def normalise(text: str) -> str:
 
 def _ascii_word(word: str) -> re.Pattern:
     """``word`` standing alone: not inside a longer ASCII name (Chinese may touch it)."""
-    return re.compile(r"(?<![a-z0-9_])" + re.escape(word) + r"(?![a-z0-9_])")
+    return re.compile(r"(?<![a-z0-9_-])" + re.escape(word) + r"(?![a-z0-9_-])")
 
 
 def devices_named(text: str, device_ids: list[str]) -> list[str]:
@@ -58,14 +62,18 @@ def devices_named(text: str, device_ids: list[str]) -> list[str]:
 
 
 def faults_named(text: str, faults: list[str]) -> list[str]:
+    """The faults ``text`` names; where one fault's words sit inside another's (``drift`` in
+    ``clock drift``, ``接反`` in ``AB接反``), only the longer counts."""
     t = normalise(text)
-    found = []
+    spans = []
     for name in faults:
         spellings = {name, name.replace("_", " "), name.replace("_", "-"), name.replace("_", "")}
-        words = list(spellings) + list(SYNONYMS.get(name, ()))
-        if any((_ascii_word(w).search(t) if w.isascii() else w in t) for w in words):
-            found.append(name)
-    return found
+        for word in list(spellings) + list(SYNONYMS.get(name, ())):
+            pattern = _ascii_word(word) if word.isascii() else re.compile(re.escape(word))
+            spans += [(m.start(), m.end(), name) for m in pattern.finditer(t)]
+    kept = [(a, b, n) for a, b, n in spans
+            if not any(a2 <= a and b <= b2 and (b2 - a2) > (b - a) and n2 != n for a2, b2, n2 in spans)]
+    return list(dict.fromkeys(n for _, _, n in sorted(kept)))
 
 
 def judge(text: str, expected: dict, device_ids: list[str], fault_names: list[str]) -> tuple[float, str]:
@@ -88,9 +96,13 @@ def judge(text: str, expected: dict, device_ids: list[str], fault_names: list[st
         parts += 1
         want = expected["fault"]
         named = faults_named(text, fault_names)
-        if want in named:
+        if len(named) == 1 and named[0] in SAME_MISTAKE.get(want, ()):
+            named = [want]                      # "接反" on an RS-485 pair means A/B swapped
+        if named == [want]:
             got += 1
             reasons.append(f"fault {want} right")
+        elif want in named:
+            reasons.append(f"names {', '.join(named)}: name only the fault")
         elif named:
             reasons.append(f"names {', '.join(named)}, not the fault")
         else:

@@ -25,14 +25,24 @@ from .expr import TEMPORAL, Node
 Value = Any
 
 
+#: What every device starts with before any record says otherwise.
+START = {"online": 1, "running": 1, "faults": 0, "error": 0, "alarm": 0, "commands": 0}
+#: Causes of a device going down that leave it powered (the firmware hangs or boots).
+NOT_POWER = ("crash", "reboot_loop")
+
+
 class State:
     """The latest values the trace has given, and the record being looked at."""
-    __slots__ = ("values", "now", "record")
+    __slots__ = ("values", "now", "record", "active")
 
-    def __init__(self) -> None:
+    def __init__(self, devices=()) -> None:
         self.values: dict[tuple[str, str], Value] = {}
         self.now = 0.0
         self.record: dict | None = None
+        self.active: dict[str, set] = {}          # device -> its active faults (name, target)
+        for dev in devices:
+            for key, value in START.items():
+                self.values[(dev, key)] = value
 
     def update(self, record: dict) -> None:
         self.now, self.record = record["t"], record
@@ -45,7 +55,13 @@ class State:
         elif kind == "state":
             state = record.get("state")
             if state in ("online", "offline"):
-                values[(src, "reachable" if "via" in record else "online")] = int(state == "online")
+                up = int(state == "online")
+                if "via" in record:
+                    values[(src, "reachable")] = up
+                elif record.get("cause") in NOT_POWER:
+                    values[(src, "running")] = up
+                else:
+                    values[(src, "online")] = values[(src, "running")] = up
             else:
                 for key, value in record.items():
                     if key not in ("t", "src", "kind", "state"):
@@ -53,13 +69,25 @@ class State:
         elif kind == "output":
             values[(src, record.get("output", "on"))] = int(bool(record.get("on")))
         elif kind in ("fault.on", "fault.off"):
-            values[(src, "faults")] = max(0, (values.get((src, "faults")) or 0) + (1 if kind == "fault.on" else -1))
+            active = self.active.setdefault(src, set())
+            key = (record.get("fault"), record.get("target"))
+            active.add(key) if kind == "fault.on" else active.discard(key)
+            values[(src, "faults")] = len(active)
         elif kind == "event" and ("error" in record or "restored" in record):
             values[(src, "error")] = int("error" in record)
         elif kind == "alarm":
             values[(record.get("device", src), "alarm")] = int(record.get("state") == "raised")
         elif kind == "input":
             values[(src, "commands")] = (values.get((src, "commands")) or 0) + 1
+
+
+def false(value: Value) -> bool:
+    """Known and false (0, False, ""): not unknown."""
+    return value is not None and not value
+
+
+def has_event(node: Node) -> bool:
+    return any(n.op == "call" and n.value == "event" for n in node.walk())
 
 
 # -- plain expressions -------------------------------------------------------------------------
@@ -115,7 +143,7 @@ def compile_value(node: Node) -> Callable[[State], Value]:
         if op == "and":
             def both(s):
                 x, y = a(s), b(s)
-                if x is False or y is False:
+                if false(x) or false(y):
                     return False
                 return None if x is None or y is None else bool(x) and bool(y)
             return both
@@ -145,13 +173,14 @@ def compile_value(node: Node) -> Callable[[State], Value]:
             return lambda s: abs(inner(s)) if isinstance(inner(s), (int, float)) else None
         if node.value == "count":
             inner = compile_value(node.args[0])
+            pulses = has_event(node.args[0])     # each matching record is one more, even back to back
             box = {"n": 0, "last": False}
 
             def count(s):
                 if s.record is not box.get("seen"):
                     box["seen"] = s.record
                     now = bool(inner(s))
-                    if now and not box["last"]:
+                    if now and (pulses or not box["last"]):
                         box["n"] += 1
                     box["last"] = now
                 return box["n"]
@@ -222,7 +251,7 @@ class Always(Monitor):
         self.fn, self.text, self.start = fn, text, start
 
     def update(self, s):
-        if self.status == "pending" and self.fn(s) is False:
+        if self.status == "pending" and false(self.fn(s)):
             self.settle("fail", f"{self.text} was false at t={s.now:g}s", s.now)
 
     def finish(self, s):
@@ -232,8 +261,8 @@ class Always(Monitor):
 class Whenever(Monitor):
     """``A -> B``: every rise of A opens an obligation B from that moment."""
 
-    def __init__(self, trigger, make, text: str) -> None:
-        self.trigger, self.make, self.text = trigger, make, text
+    def __init__(self, trigger, make, text: str, pulses: bool = False) -> None:
+        self.trigger, self.make, self.text, self.pulses = trigger, make, text, pulses
         self.last = False
         self.open: list[Monitor] = []
         self.times = 0
@@ -242,7 +271,7 @@ class Whenever(Monitor):
         for ob in self.open:
             ob.update(s)
         now = bool(self.trigger(s))
-        if now and not self.last:
+        if now and (self.pulses or not self.last):
             self.times += 1
             ob = self.make(s.now)
             ob.update(s)
@@ -305,11 +334,11 @@ def monitor(node: Node, text: str, start: float = 0.0) -> Monitor:
         return Both([monitor(a, text, start) for a in node.args], any_of=op == "or")
     if op == "->":
         trigger = compile_value(node.args[0])
-        right = node.args[1]
+        right, pulses = node.args[1], has_event(node.args[0])
         if right.temporal:
-            return Whenever(trigger, lambda t: monitor(right, text, t), text)
+            return Whenever(trigger, lambda t: monitor(right, text, t), text, pulses)
         cond = compile_value(right)
-        return Whenever(trigger, lambda t: Eventually(cond, _text(right, text), t, t), text)
+        return Whenever(trigger, lambda t: Eventually(cond, _text(right, text), t, t), text, pulses)
     if op == "call" and node.value in TEMPORAL:
         if node.value == "within":
             return Eventually(compile_value(node.args[1]), _text(node.args[1], text), start,

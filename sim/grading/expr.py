@@ -220,11 +220,57 @@ class _Parser:
         return Node("str", value=word.strip("\"'"), col=col)
 
 
+MAX_TEXT, MAX_DEPTH = 2000, 40
+
+
 def parse(text: str) -> Node:
     """The tree of ``text``, or ExprError with the column of the problem."""
     if not isinstance(text, str) or not text.strip():
         raise ExprError("the check is empty; write an expression such as eventually(th1.online == 1)", 0)
-    return _Parser(text).parse()
+    if len(text) > MAX_TEXT:
+        raise ExprError(f"the check is {len(text)} characters; checks are at most {MAX_TEXT}", MAX_TEXT)
+    try:
+        node = _Parser(text).parse()
+    except RecursionError:
+        raise ExprError(f"the check nests too deeply; at most {MAX_DEPTH} levels", 0) from None
+    if _depth(node) > MAX_DEPTH:
+        raise ExprError(f"the check nests too deeply; at most {MAX_DEPTH} levels", 0)
+    return node
+
+
+def _depth(node: Node) -> int:
+    return 1 + max((_depth(a) for a in node.args), default=0)
+
+
+def placement(node: Node, condition: bool = False) -> tuple[str, int] | None:
+    """Where a temporal operator stands where it cannot be judged: (message, column) or None.
+
+    always/eventually/within/-> belong at the top of a check, under a top-level and/or, or on
+    the right of ->; count() may stand anywhere but holds only plain conditions; a fault's
+    ``when:`` (``condition``) takes plain conditions and count() only."""
+    def plain(n: Node, where: str) -> tuple[str, int] | None:
+        for sub in n.walk():
+            if sub.op == "->" or (sub.op == "call" and sub.value in TEMPORAL):
+                name = "->" if sub.op == "->" else sub.value + "()"
+                return f"{name} cannot stand {where}", sub.col
+            if sub.op == "call" and sub.value == "count" and sub is not n:
+                found = plain(sub.args[0], "inside count()")
+                if found:
+                    return found
+        return None
+
+    if condition:
+        return plain(node, "in a condition (when:); use a plain condition, e.g. th1.temperature_c > 40")
+
+    def top(n: Node) -> tuple[str, int] | None:
+        if n.op in ("and", "or") and n.temporal:
+            return top(n.args[0]) or top(n.args[1])
+        if n.op == "->":
+            return plain(n.args[0], "on the left of -> (the trigger is a condition)") or top(n.args[1])
+        if n.op == "call" and n.value in TEMPORAL:
+            return plain(n.args[-1], f"inside {n.value}()")
+        return plain(n, "inside an expression; put it at the top of the check, or on the right of ->")
+    return top(node)
 
 
 def references(node: Node) -> list[Node]:

@@ -38,7 +38,7 @@ class Grader:
     def __init__(self, tasks, device_ids: list[str], fault_names: list[str]) -> None:
         self.tasks = list(tasks)
         self.device_ids, self.fault_names = device_ids, fault_names
-        self.state = State()
+        self.state = State(device_ids)
         self.monitors: dict[str, Monitor] = {}
         self.by_src: dict[str, list[Monitor]] = {}
         self.by_kind: dict[str, list[Monitor]] = {}
@@ -51,13 +51,17 @@ class Grader:
             node = parse(task.check)
             mon = monitor(node, task.check)
             self.monitors[task.id] = mon
-            for dev in {r.value[0] for r in references(node)}:
-                self.by_src.setdefault(dev, []).append(mon)
+            devices = {r.value[0] for r in references(node)}
+            kinds = set()
             for kind, dev, _ in event_filters(node):
                 if dev is None:
-                    self.by_kind.setdefault(kind, []).append(mon)
+                    kinds.add(kind)
                 else:
-                    self.by_src.setdefault(dev, []).append(mon)
+                    devices.add(dev)
+            for dev in sorted(devices):
+                self.by_src.setdefault(dev, []).append(mon)       # once each: a record wakes it once
+            for kind in sorted(kinds):
+                self.by_kind.setdefault(kind, []).append(mon)
         self._status = {t.id: "pending" for t in self.tasks}
 
     # -- the sink ---------------------------------------------------------------------------------
@@ -75,19 +79,14 @@ class Grader:
             state.update(record)
             if kind == "answer":
                 self._answer(record)
-                continue
             woken = by_src.get(record["src"])
             extra = by_kind.get(kind)
             other = record.get("device") or record.get("target")
-            if other is not None and other != record["src"]:
-                more = by_src.get(other)
-                if more:
-                    woken = (woken or []) + more
+            more = by_src.get(other) if other is not None and other != record["src"] else None
+            if extra or more:
+                woken = list(dict.fromkeys((woken or []) + (extra or []) + (more or [])))
             if woken:
-                for mon in (woken if not extra else set(woken) | set(extra)):
-                    mon.update(state)
-            elif extra:
-                for mon in extra:
+                for mon in woken:
                     mon.update(state)
         if records:
             now = state.now = records[-1]["t"]

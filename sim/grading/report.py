@@ -27,13 +27,17 @@ def title(task: dict, lang: str = "en") -> str:
 
 
 def table(report: dict, lang: str = "en"):
+    """A rich table; every text from a file or a student is shown as it is (no markup)."""
+    from rich.markup import escape
     from rich.table import Table
     who = f" — {report['student']}" if report["student"] else ""
-    tbl = Table(title=f"{report['scenario']}{who}: {report['score']:g} / {report['points']:g}", title_justify="left")
+    tbl = Table(title=escape(f"{report['scenario']}{who}: {report['score']:g} / {report['points']:g}"),
+                title_justify="left")
     for column in ("task", "what", "status", "score", "why"):
         tbl.add_column(column)
     for t in report["tasks"]:
-        tbl.add_row(t["id"], title(t, lang), t["status"], f"{t['score']:g} / {t['points']:g}", t["reason"])
+        tbl.add_row(escape(t["id"]), escape(title(t, lang)), t["status"], f"{t['score']:g} / {t['points']:g}",
+                    escape(t["reason"]))
     return tbl
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..scenario.problems import Problem, did_you_mean, locate
-from .expr import ExprError, event_filters, parse, references
+from .expr import ExprError, event_filters, parse, placement, references
 
 
 def _position(tree, loc: tuple, offset: int) -> tuple[int, int]:
@@ -15,12 +15,23 @@ def _position(tree, loc: tuple, offset: int) -> tuple[int, int]:
     return line, col + offset
 
 
-def expression_problems(text: str, fields: dict[str, list[str]], tree, loc: tuple) -> list[Problem]:
-    """Problems in a check expression: syntax, unknown devices and fields. ``fields``: id -> its fields."""
+#: Record kinds event() can wait for.
+KINDS = ("sample", "event", "alarm", "rule", "state", "output", "input", "input.error", "answer", "fault.on",
+         "fault.off", "frame.tx", "frame.rx", "frame.lost", "env.event", "tcp.connect", "tcp.close", "at.cmd",
+         "at.error", "run.start")
+
+
+def expression_problems(text: str, fields: dict[str, list[str]], tree, loc: tuple,
+                        condition: bool = False) -> list[Problem]:
+    """Problems in a check expression (or, with ``condition``, a fault's when:): syntax, where temporal
+    operators stand, unknown devices, fields and record kinds. ``fields``: id -> its fields."""
     try:
         node = parse(text)
     except ExprError as exc:
         return [Problem(*_position(tree, loc, exc.col), f"{exc}")]
+    misplaced = placement(node, condition)
+    if misplaced:
+        return [Problem(*_position(tree, loc, misplaced[1]), misplaced[0])]
     problems = []
     for ref in references(node):
         dev, field = ref.value
@@ -32,6 +43,9 @@ def expression_problems(text: str, fields: dict[str, list[str]], tree, loc: tupl
                                     f"{dev} has no field {field!r}; {did_you_mean(field, fields[dev])}"
                                     f"its fields: {', '.join(fields[dev])}"))
     for kind, dev, col in event_filters(node):
+        if kind not in KINDS:
+            problems.append(Problem(*_position(tree, loc, col), f"event(): no record kind {kind!r}; "
+                                    f"{did_you_mean(kind, KINDS)}kinds: {', '.join(KINDS)}"))
         if dev is not None and dev not in fields:
             problems.append(Problem(*_position(tree, loc, col), f"event(): no device {dev!r}; "
                                     f"{did_you_mean(dev, fields)}devices: {', '.join(fields)}"))

@@ -40,8 +40,8 @@ def draw(variables: dict[str, Any], lab: str, student: str) -> dict[str, Any]:
                 value = lo + (u % n) * step
             else:
                 value = lo + (u / 2 ** 64) * (hi - lo)
-            out[name] = int(value) if float(value).is_integer() and (step is None or float(step).is_integer()) \
-                and float(lo).is_integer() else round(value, 6)
+            whole = float(lo).is_integer() and (step is None or float(step).is_integer())
+            out[name] = int(value) if whole and float(value).is_integer() else round(value, 6)
     return out
 
 

@@ -19,6 +19,7 @@ import time
 import uuid
 from typing import Callable
 
+import orjson
 import paho.mqtt.client as mqtt
 
 from .config import MqttConfig, tls_context
@@ -133,6 +134,11 @@ class MqttBridge:
         if message.retain:
             self.log(f"MQTT: ignored a retained command on {message.topic}; publish commands without "
                      "the retain flag, or they run again at every connection")
+            return
+        if len(message.payload) > MAX_COMMAND_BYTES and "/$sim/" in message.topic:
+            self._accept([(f"{message.topic}/result", orjson.dumps(
+                {"ok": False, "error": f"the request is {len(message.payload)} bytes; requests are at most "
+                                       f"{MAX_COMMAND_BYTES} bytes"}), False, "$sim", 0)])
             return
         if len(message.payload) > MAX_COMMAND_BYTES:
             reply = self.format.too_big(message.topic, len(message.payload))

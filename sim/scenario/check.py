@@ -86,7 +86,7 @@ def check(scenario: Scenario, tree: Any) -> list[Problem]:
     from ..grading.validate import expression_problems, task_problems
     for i, entry in enumerate(getattr(scenario, "faults", [])):
         if entry is not None and entry.when is not None:
-            problems += expression_problems(entry.when, fields, tree, ("faults", i, "when"))
+            problems += expression_problems(entry.when, fields, tree, ("faults", i, "when"), condition=True)
     problems += _check_random_faults(scenario, tree, classes)
     if getattr(scenario, "tasks", None):
         problems += task_problems(scenario, tree, fields, catalogue)
@@ -134,9 +134,8 @@ def _check_random_faults(scenario, tree, classes) -> list[Problem]:
                 try:
                     spec.params.model_validate(entry.params)
                 except ValidationError as exc:
-                    for p in from_validation(exc, spec.params, tree, ("random_faults", i)):
-                        problems.append(p)
-                    break
+                    if j == next(k for k, d in enumerate(entry.devices) if d in classes):
+                        problems += from_validation(exc, spec.params, tree, ("random_faults", i))
     return problems
 
 

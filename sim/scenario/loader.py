@@ -15,7 +15,7 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .problems import Problem, ScenarioError, from_validation
-from .spec import DeviceSpec, FaultEntry, Room, Scenario, Wire
+from .spec import DeviceSpec, FaultEntry, Room, Scenario, SerialSpec, Wire
 
 MAX_BYTES = 1 << 20          # a hand-written room is a few kilobytes
 MAX_DEPTH = 24               # the format nests at most about 6 deep
@@ -168,8 +168,9 @@ def load(path: str | Path, text: str | None = None, student: str | None = None) 
     from .check import check   # needs the device registry; keep plain parsing light
 
     name = str(path)
-    tree = read_tree(path, text)
-    values, problems = _variables(tree, student or "")
+    source = text if text is not None else _read_text(Path(path), name)
+    tree = read_tree(path, source)
+    values, problems = _variables(tree, student or "", _default_lab(tree, name))
     if problems:
         raise ScenarioError(name, problems)
     try:
@@ -186,10 +187,41 @@ def load(path: str | Path, text: str | None = None, student: str | None = None) 
         raise ScenarioError(name, problems)
     scenario._student = student or ""
     scenario._variant = values
+    if student is None and values:
+        problems = _other_variants(path, source, tree, values, check)
+        if problems:
+            raise ScenarioError(name, problems)
     return scenario, tree
 
 
-def _variables(tree: Any, student: str) -> tuple[dict, list[Problem]]:
+def _default_lab(tree: Any, name: str) -> str:
+    return str(tree.get("lab") or re.sub(r"[^A-Za-z0-9_-]+", "-", Path(name).stem).strip("-") or "lab")
+
+
+def _other_variants(path, source: str, tree: Any, values: dict, check) -> list[Problem]:
+    """Every choice (and each range's ends and middle), one variable at a time: a value that breaks
+    the file is a problem now, not when that student starts the exercise."""
+    from ..grading.variables import substitute
+    from .spec import Variable
+
+    problems: list[Problem] = []
+    specs = {k: Variable.model_validate(v) for k, v in tree["variables"].items()}
+    for var, spec in specs.items():
+        for value in spec.candidates():
+            if value == values[var]:
+                continue
+            trial = read_tree(path, source)
+            substitute(trial, {**values, var: value})
+            try:
+                scenario = Scenario.model_validate(trial)
+                found = check(scenario, trial)
+            except ValidationError as exc:
+                found = from_validation(exc, Scenario, trial)
+            problems += [Problem(p.line, p.col, f"with {var} = {value!r}: {p.message}") for p in found]
+    return list(dict.fromkeys(problems))
+
+
+def _variables(tree: Any, student: str, lab: str) -> tuple[dict, list[Problem]]:
     """Draw the student's values of ``variables`` and put them in place of ``${name}``."""
     from ..grading.variables import draw, substitute
     from .problems import locate
@@ -206,7 +238,6 @@ def _variables(tree: Any, student: str) -> tuple[dict, list[Problem]]:
         if specs is None:
             return {}, [Problem(*locate(tree, ("variables",)), "variables is a mapping of name: {choice: [...]} "
                                                                "or name: {range: [low, high]}")]
-        lab = str(tree.get("lab") or "")
         values = draw(specs, lab, student)
     return values, [Problem(*locate(tree, path), message) for path, message in substitute(tree, values)]
 
@@ -234,6 +265,7 @@ def partial(tree: Any) -> SimpleNamespace:
     room = one(Room, tree.get("room"))
     return SimpleNamespace(
         room=room, devices=items("devices", DeviceSpec), faults=items("faults", FaultEntry),
+        serial=items("serial", SerialSpec),
         wiring=[w if isinstance(w, str) else one(Wire, w) for w in tree.get("wiring")]
         if isinstance(tree.get("wiring"), list) else [],
         raw_ids=[d.get("id") for d in tree.get("devices") or [] if isinstance(d, dict)]

@@ -224,8 +224,8 @@ class Task(Spec):
 
 class Variable(Spec):
     """A value drawn per student: one of a list, or a number in a range."""
-    choice: list[str | float] | None = Field(None, min_length=1, description="draw one of these",
-                                             examples=[["th1", "lux2", "co2"]])
+    choice: list[str | int | float] | None = Field(None, min_length=1, max_length=1000,
+                                                   description="draw one of these", examples=[["th1", "lux2", "co2"]])
     range: tuple[float, float] | None = Field(None, description="draw a number in [low, high]", examples=[[120, 300]])
     step: float | None = Field(None, gt=0, description="with range: only multiples of this above low", examples=[30])
 
@@ -237,7 +237,21 @@ class Variable(Spec):
             raise ValueError(f"range {list(self.range)}: low must be below high")
         if self.step is not None and self.range is None:
             raise ValueError("step goes with range")
+        if self.range is not None and max(abs(self.range[0]), abs(self.range[1])) > 1e9:
+            raise ValueError("range values must be within ±1e9")
+        if self.step is not None and (self.range[1] - self.range[0]) / self.step > 1e6:
+            raise ValueError("step is too small: at most a million values in the range")
         return self
+
+    def candidates(self) -> list:
+        """Values worth validating the file with: every choice, or a range's ends and middle."""
+        if self.choice is not None:
+            return list(self.choice)
+        lo, hi = self.range
+        if self.step:
+            top = lo + int((hi - lo) // self.step) * self.step
+            return sorted({lo, top, lo + int((top - lo) / self.step / 2) * self.step})
+        return [lo, (lo + hi) / 2, hi]
 
 
 class SerialSpec(Spec):
