@@ -21,6 +21,7 @@ FORMS: dict[str, str] = {
     "i2c": "I2C bus",
     "rs485": "RS-485 bus",
     "uart": "UART (TTL serial)",
+    "ethernet": "Ethernet (RJ45)",
     "switched": "switched supply (relay contact)",
 }
 

@@ -6,8 +6,8 @@ from . import registry
 from .environment import QUANTITIES
 from .faults import faults_of
 from .reference import field_rows, markdown_table
-from .scenario.spec import (Bench, DeviceSpec, EnvironmentSpec, Event, FaultEntry, QuantitySpec, Room,
-                            Scenario, SerialSpec, Wall, Wire)
+from .scenario.spec import (Bench, Campus, DeviceSpec, EnvironmentSpec, Event, FaultEntry, QuantitySpec,
+                            RadioSpec, Room, Scenario, SerialSpec, Wall, Wire)
 
 INTRO = """\
 # Scenario file reference
@@ -24,6 +24,8 @@ SECTIONS = [
     ("room", Room),
     ("room.walls[]", Wall),
     ("room.benches[]", Bench),
+    ("room.campus", Campus),
+    ("radio", RadioSpec),
     ("environment", EnvironmentSpec),
     ("environment.<quantity>", QuantitySpec),
     ("environment.events[]", Event),

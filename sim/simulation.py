@@ -189,6 +189,12 @@ class Simulation:
         self._stop = True
         self.resume()
 
+    def set_speed(self, speed: float) -> None:
+        """Change the pace (simulated seconds per wall second) of the run in progress, from now on."""
+        if not speed > 0:
+            raise ValueError(f"speed must be > 0, got {speed}")
+        self.speed = speed                # a paced run waiting for its next event re-reads it within 50 ms
+
     def run(self, until: float, speed: float = math.inf,
             on_progress: Callable[[float], None] | None = None) -> None:
         """Run to simulated time ``until`` at ``speed`` simulated seconds per wall second."""
@@ -202,6 +208,9 @@ class Simulation:
         chunk = max((until - start) / 1000.0, 1e-3)
         wall0, sim0 = time.monotonic(), start
         while self.env.now < until and not self._stop:
+            if self.speed != speed:          # set_speed: the new pace counts from here
+                speed = self.speed
+                wall0, sim0 = time.monotonic(), self.env.now
             if self.paused:
                 self.inbox.arrived.wait(0.05)
                 self.drain_inbox()

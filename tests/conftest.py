@@ -12,6 +12,9 @@ import pytest
 # Shipped rooms have devices with TCP ports (a serial server on 5020): in tests every one takes a free
 # port, so a test run never fights a running lab, or another test, for it. Tests of a fixed port unset it.
 os.environ.setdefault("IOTLAB_TCP_ANY_PORT", "1")
+# `iotlab run` opens the viewer where there is a display: tests run on SDL's dummy driver (no window),
+# on a desktop too, so a run in a test never waits for someone to close a window.
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 from sim import RingSink, Simulation
 from sim.scenario import build, load

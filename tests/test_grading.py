@@ -362,3 +362,39 @@ def test_reports_show_student_text_as_it_is(cli, tmp_path):
     bad.write_bytes(path.read_bytes()[:200] + b"\n[1, 2]\n")
     code, _, err = cli("check", str(EXERCISES / "dead-sensor.yaml"), "--trace", str(bad))
     assert code == 2 and "not a trace" in err
+
+
+# -- the wireless room's exercises -----------------------------------------------------------------------
+def test_zigbee_dropout_full_and_partial_marks():
+    words = {"interference": "干扰", "power_loss": "断电"}
+    for student in ("s01", "s02", "s04"):
+        full = run_exercise("zigbee-dropout", student,
+                            lambda sim, v: answer_at(sim, 400, "which", f"{v['victim']} {words[v['what']]}"))
+        assert full["which"].score == 10, (student, full["which"].reason)
+    part = run_exercise("zigbee-dropout", "s02", lambda sim, v: answer_at(sim, 400, "which", "zc is jammed"))
+    assert part["which"].score == 0 and "names zc, not the faulty device" in part["which"].reason
+
+
+def join_wifi(sim, _variant):
+    """A student at esp1's terminal: station mode, join IoT-Lab."""
+    from sim.uart import attach
+    heard = bytearray()
+    adapter = attach(sim.devices["esp1"], "uart", heard.extend, None)
+
+    def type_in():
+        yield sim.env.timeout(5)
+        adapter.write(b"AT+CWMODE=1\r\n")
+        yield sim.env.timeout(1)
+        adapter.write(b'AT+CWJAP="IoT-Lab","iot12345"\r\n')
+    sim.env.process(type_in())
+
+
+def test_wifi_join_full_and_partial_marks():
+    def solve(sim, v):
+        join_wifi(sim, v)
+        answer_at(sim, 500, "why", f"esp2 {'欠压' if v['what'] == 'brownout' else '反复重启'}")
+    for student in ("s01", "s02"):
+        full = run_exercise("wifi-join", student, solve)
+        assert sum(r.score for r in full.values()) == 12, (student, {k: r.reason for k, r in full.items()})
+    part = run_exercise("wifi-join", "s01", lambda sim, v: answer_at(sim, 500, "why", "esp2 has a weak signal"))
+    assert part["join"].status == "fail" and part["why"].score == 3

@@ -253,8 +253,9 @@ def test_a_serial_server_that_loses_power_drops_its_clients(running):
     again.close()
     run.finish()
     gone = [r.get("reason") or r.get("error") for r in run.ring.records if r["kind"] in ("tcp.close", "event")]
-    assert gone[-1] == "connection refused: the serial server has no power"
-    assert gone[0] in ("the serial server lost power", "connection refused: the serial server has no power")
+    # The first client's close and the second's refusal come from two socket threads: either may be first.
+    assert "connection refused: the serial server has no power" in gone
+    assert set(gone) <= {"the serial server lost power", "connection refused: the serial server has no power"}
 
 
 def test_a_lab_that_is_not_running_cannot_hang_a_client(lab):

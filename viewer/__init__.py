@@ -1,2 +1,31 @@
-"""The pygame viewer (planned). It draws from the trace and the read-only scene description
-(``Simulation.scene``) and never imports device modules."""
+"""The pygame viewer: the room plan with its devices and wires, frames in flight, an event list,
+an inspector, time controls and a fault menu. It draws from the trace (a sink) and the
+read-only scene description (``Simulation.scene``), sends every input through the lab's
+inbox, and never imports device modules.
+
+Importing this package does not import pygame: ``display_available`` answers whether a
+window can be opened without it, and the rest loads on first use.
+"""
+
+from importlib import import_module
+
+from .display import display_available
+
+_EXPORTS = {
+    "Viewer": "app",
+    "drive": "driver", "Snapshot": "driver", "Pacer": "driver",
+    "FINISHED": "driver", "CLOSED": "driver", "FAILED": "driver", "UNAVAILABLE": "driver",
+    "Scene": "scene", "LabState": "state", "TraceFeed": "state", "Traffic": "traffic",
+    "default_lang": "i18n",
+}
+
+__all__ = sorted([*_EXPORTS, "display_available"])
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'viewer' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

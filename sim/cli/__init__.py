@@ -41,15 +41,21 @@ def _run(sp):
     sp.add_argument("target", metavar="ROOM|FILE", help="a room id (see `iotlab rooms`) or a scenario YAML file")
     sp.add_argument("--until", metavar="DURATION", help="simulated time to run, e.g. 90s, 10m, 2h, 1d "
                     "(default: the scenario's duration)")
-    sp.add_argument("--speed", default="max", metavar="max|N",
-                    help="max: as fast as possible (default); 1: wall-clock time; N: N times faster")
+    sp.add_argument("--speed", metavar="max|N",
+                    help="max: as fast as possible (the default headless); 1: wall-clock time; N: N times faster "
+                    "(the viewer opens at 10)")
     sp.add_argument("--seed", type=_seed, metavar="N", help="override the scenario's seed (a whole number >= 0)")
     sp.add_argument("--student", metavar="ID", help="an exercise: run this student's variant (its variables) "
                     "and grade it")
     sp.add_argument("--trace", metavar="FILE", help="write the trace as JSON Lines")
     sp.add_argument("--csv", metavar="FILE", help="write the samples as CSV (t,device,field,value,via)")
     sp.add_argument("--headless", action="store_true",
-                    help="run without a window (runs are headless until the viewer is built)")
+                    help="run without the viewer's window (the default when no display is available)")
+    sp.add_argument("--snapshot", metavar="FILE.png", help="draw the viewer offscreen at --at into FILE.png "
+                    "(no window); the run stops there unless --until is given")
+    sp.add_argument("--at", metavar="DURATION", help="simulated time of the --snapshot (default: the end of the run)")
+    sp.add_argument("--lang", choices=["en", "zh"], help="the viewer's language (default: from the locale; "
+                    "zh needs a Chinese font, else English)")
     sp.add_argument("--quiet", action="store_true", help="print only the summary")
     sp.add_argument("--serial", action="append", default=[], metavar="DEV=pty|tcp[:PORT]",
                     help="expose device DEV's UART while the lab runs: pty (a /dev/pts/N for picocom or pyserial), "
@@ -101,15 +107,18 @@ def _schema(sp):
 
 
 def _bench(sp):
-    sp.add_argument("name", choices=["kernel", "mqtt", "fieldbus"], help="which benchmark")
+    sp.add_argument("name", choices=["kernel", "mqtt", "fieldbus", "checks", "viewer", "radio"],
+                    help="which benchmark")
     sp.add_argument("--sensors", type=int, default=1000, help="sensors in the room (default 1000)")
-    sp.add_argument("--until", metavar="DURATION", help="simulated time (default: 1h for kernel and fieldbus, "
-                    "1m for mqtt)")
+    sp.add_argument("--until", metavar="DURATION", help="simulated time (default: 1h for kernel, fieldbus and "
+                    "radio, 1m for mqtt)")
     sp.add_argument("--tcp-requests", type=int, default=200, help="fieldbus: Modbus TCP requests for the "
                     "round-trip latency through the serial server (default 200; 0 skips it)")
     sp.add_argument("--live-devices", type=int, default=5000, help="mqtt: devices in the real-time run (default 5000)")
     sp.add_argument("--live-seconds", type=float, default=60, help="mqtt: length of the real-time run, s "
                     "(default 60; 0 skips it)")
+    sp.add_argument("--lora-nodes", type=int, default=10000, help="radio: LoRaWAN nodes (default 10000)")
+    sp.add_argument("--zigbee-nodes", type=int, default=1000, help="radio: ZigBee kit nodes (default 1000)")
 
 
 def _serial(sp):

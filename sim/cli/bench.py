@@ -25,6 +25,12 @@ def main(args) -> int:
     if args.name == "viewer":
         from ..bench.viewer import main as viewer
         return viewer(args.sensors, parse_duration(args.until or "10m"))
+    if args.name == "radio":
+        if args.lora_nodes < 0 or args.zigbee_nodes < 0 or args.lora_nodes + args.zigbee_nodes < 1:
+            print("iotlab bench radio: --lora-nodes and --zigbee-nodes must be >= 0, not both 0", file=sys.stderr)
+            return 2
+        from ..bench.radio import main as radio
+        return radio(args.lora_nodes, args.zigbee_nodes, until, default_until=args.until is None)
     if args.name == "fieldbus":
         if args.tcp_requests < 0:
             print("iotlab bench fieldbus: --tcp-requests must be >= 0", file=sys.stderr)

@@ -54,7 +54,7 @@ def grade(scenario_path: Path, trace: str, student: str | None):
     from .. import registry
     from ..faults import faults_of
     device_ids = [d.id for d in scenario.devices]
-    fault_names = sorted({f for d in scenario.devices for f in faults_of(registry.load(d.type))})
+    fault_names = {d.id: list(faults_of(registry.load(d.type))) for d in scenario.devices}
     grader = Grader(scenario.tasks, device_ids, fault_names)
     grader.write_batch(records)
     end = next((r.get("until", r["t"]) for r in reversed(records) if r.get("kind") == "run.end"), records[-1]["t"])

@@ -23,6 +23,8 @@ def _speed(text: str) -> float | None:
 
 
 def main(args) -> int:
+    from . import viewing
+    args.speed = viewing.default_speed(args)
     speed = _speed(args.speed)
     if speed is None:
         print(f"iotlab run: --speed {args.speed!r} is not allowed; use max or a number > 0 (1 = wall clock)",
@@ -50,6 +52,10 @@ def main(args) -> int:
         return EXIT_USAGE
     if until <= 0:
         print("iotlab run: --until must be longer than 0s", file=sys.stderr)
+        return EXIT_USAGE
+    until, args.snapshot_at, problem = viewing.check(args, until, explicit_until=bool(args.until))
+    if problem:
+        print(f"iotlab run: {problem}", file=sys.stderr)
         return EXIT_USAGE
 
     from ..scenario import build
@@ -80,7 +86,7 @@ def main(args) -> int:
 
 
 def _run(args, scenario, sim, until: float, speed: float, sinks, counter) -> int:
-    from . import live
+    from . import live, viewing
     try:
         bridge, broker = live.start(args, sim, scenario.lab)
     except live.LiveError as exc:
@@ -102,7 +108,8 @@ def _run(args, scenario, sim, until: float, speed: float, sinks, counter) -> int
     status = EXIT_OK
     try:
         with _Progress(until, enabled=not args.quiet and (math.isinf(speed) or speed > 1)) as progress:
-            sim.run(until, speed=speed, on_progress=progress.update)
+            if not viewing.run(args, sim, until, speed, progress.update, args.snapshot_at):
+                status = EXIT_ERROR
     except KeyboardInterrupt:
         print(f"interrupted at t={sim.now:.1f}s", file=sys.stderr)
         status = 130

@@ -38,6 +38,14 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "crash": ("hung", "frozen device", "死机", "卡住"),
     "reboot_loop": ("reboot", "restarting", "keeps restarting", "重启", "反复重启"),
     "clock_drift": ("clock", "time drift", "时钟"),
+    "attenuation": ("attenuated", "weak signal", "signal too weak", "shielded", "antenna", "衰减", "信号弱",
+                    "信号太弱", "屏蔽", "天线"),
+    "interference": ("interfered", "interfering", "noise source", "microwave", "干扰", "同频干扰", "微波炉"),
+    "jamming": ("jammed", "jammer", "阻塞", "压制干扰"),
+    "key_changed": ("password changed", "wrong password", "wrong key", "new key", "密码", "密钥"),
+    "wan_down": ("no internet", "uplink down", "wan", "外网", "上行"),
+    "dns_failure": ("dns", "域名解析", "域名"),
+    "gateway_down": ("gateway down", "backhaul", "网关掉线", "回传"),
 }
 
 

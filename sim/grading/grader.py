@@ -35,9 +35,12 @@ def _title(text) -> dict:
 
 
 class Grader:
-    def __init__(self, tasks, device_ids: list[str], fault_names: list[str]) -> None:
+    def __init__(self, tasks, device_ids: list[str], faults: dict[str, list[str]]) -> None:
+        """``faults``: each device's fault names; an answer about a device is read with that device's
+        vocabulary (so a ZigBee node's 干扰 is its interference, not a sensor's noise)."""
         self.tasks = list(tasks)
-        self.device_ids, self.fault_names = device_ids, fault_names
+        self.device_ids, self.faults = device_ids, faults
+        self.fault_names = sorted({f for names in faults.values() for f in names})
         self.state = State(device_ids)
         self.monitors: dict[str, Monitor] = {}
         self.by_src: dict[str, list[Monitor]] = {}
@@ -128,7 +131,8 @@ class Grader:
                                   "unanswered" if self.finished else "pending", "no answer given", None))
                 continue
             at, text = tries[-1]
-            fraction, why = judge(text, task.answer.model_dump(), self.device_ids, self.fault_names)
+            vocabulary = self.faults.get(task.answer.device) or self.fault_names
+            fraction, why = judge(text, task.answer.model_dump(), self.device_ids, vocabulary)
             status = "pass" if fraction == 1 else "partial" if fraction > 0 else "fail"
             extra = f" (answer {len(tries)} of {task.attempts})" if len(tries) > 1 else ""
             out.append(Result(task.id, title, task.points, round(task.points * fraction, 3), status,

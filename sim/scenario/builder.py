@@ -124,8 +124,8 @@ def _command(sim: Simulation, msg) -> dict:
     return result
 
 
-def _fault_names(sim: Simulation) -> list[str]:
-    return sorted({name for dev in sim.devices.values() for name in faults.faults_of(type(dev))})
+def _fault_names(sim: Simulation) -> dict[str, list[str]]:
+    return {dev.id: list(faults.faults_of(type(dev))) for dev in sim.devices.values()}
 
 
 def _answer(sim: Simulation, scenario: Scenario, msg) -> dict:
