@@ -16,6 +16,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from sim.device import DeviceParams
+from sim.fault_effects import BatteryFaults
 
 from .at import SILENT, ATError, Dialect, Reply, at_command
 from .bluetooth import BtModule
@@ -37,7 +38,7 @@ class Hm10Params(DeviceParams):
     SUPPLY_RANGE_V: ClassVar = (3.3, 6.0)
 
 
-class HM10(BtModule):
+class HM10(BatteryFaults, BtModule):
     """HM-10 BLE serial module (CC2541): AT commands without line ending, OK+Set/OK+Get replies."""
     TITLE = "HM-10 BLE serial module (CC2541)"
     TITLE_ZH = "HM-10 蓝牙 4.0 BLE 串口模块"

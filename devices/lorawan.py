@@ -28,6 +28,7 @@ from pydantic import Field, model_validator
 
 from sim import FaultSpec
 from sim.device import Device, DeviceParams
+from sim.fault_effects import BatteryFaults
 from sim.ports import bus
 from sim.radio import RadioFaults, medium
 from sim.radio_physics import duty_cycle_off_s
@@ -96,7 +97,7 @@ class NodeParams(DeviceParams):
         return self
 
 
-class LoRaWANNode(SensorInputs, RadioFaults, Device):
+class LoRaWANNode(BatteryFaults, SensorInputs, RadioFaults, Device):
     """LoRaWAN class A end node (SX1276): reads its sensors and sends LPP uplinks at a fixed SF."""
     FAMILY = "radios"
     TITLE = "LoRaWAN node (class A, SX1276) with sensor inputs"

@@ -33,6 +33,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from sim.device import Device, DeviceParams
+from sim.fault_effects import BatteryFaults
 from sim.ports import source
 from sim.radio import RadioFaults
 from sim.trace import time_key
@@ -229,7 +230,7 @@ class KitParams(ZigbeeParams):
     SUPPLY_RANGE_V: ClassVar = (3.3, 5.5)
 
 
-class ZigbeeKitNode(SensorInputs, ZigbeePart):
+class ZigbeeKitNode(BatteryFaults, SensorInputs, ZigbeePart):
     """CC2530 kit node with sensor inputs and lamp/fan relays: text reports, one-byte commands."""
     TITLE = "ZigBee kit node (CC2530 board: sensor inputs, lamp and fan relays)"
     TITLE_ZH = "ZigBee 实训节点 (CC2530 板: 传感器接口, 灯/风扇继电器)"

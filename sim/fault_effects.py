@@ -62,10 +62,28 @@ class FirmwareFaults:
     FAULTS = FIRMWARE_FAULTS
 
 
+class BatteryDepletion(FaultParams):
+    remaining_s: float = Field(600.0, gt=0, le=30 * 86400, description="how long the battery lasts from now, s")
+    sag_s: float = Field(120.0, ge=0, le=86400, description="before the end, how long it resets now and then "
+                         "as the voltage sags under load, s")
+
+
+BATTERY_FAULTS = {
+    "battery_depletion": FaultSpec("battery_depletion", "its battery runs down: towards the end it resets now "
+                                   "and then (the voltage sags when it transmits), then it goes dead until the "
+                                   "battery is changed (clearing the fault)", BatteryDepletion),
+}
+
+
+class BatteryFaults:
+    """Mixin: the faults of a battery-powered device (wireless sensor nodes)."""
+    FAULTS = BATTERY_FAULTS
+
+
 def _ours(spec: FaultSpec) -> bool:
     """True if ``spec`` is one of the faults above, not a device type's own fault of the same name."""
-    return spec is WIRE_FAULTS.get(spec.name) or spec is POWER_FAULTS.get(spec.name) \
-        or spec is FIRMWARE_FAULTS.get(spec.name)
+    return any(spec is table.get(spec.name) for table in (WIRE_FAULTS, POWER_FAULTS, FIRMWARE_FAULTS,
+                                                          BATTERY_FAULTS))
 
 
 def _generation(device, key) -> int:
@@ -99,6 +117,8 @@ def start(device, spec: FaultSpec, params: FaultParams, port: str | None) -> boo
         sim.env.process(_cycle(device, name, _generation(device, (name, None)), first_down=True))
     elif name == "crash":
         device.hold_down("crash")
+    elif name == "battery_depletion":
+        sim.env.process(_run_down(device, _generation(device, (name, None))))
     else:
         return False
     return True
@@ -119,7 +139,7 @@ def stop(device, spec: FaultSpec, port: str | None) -> bool:
         if device.__dict__.get("_loose_open", {}).pop(port, False):
             for link in device.links[port]:        # open at this moment: contact again, now
                 link.mend()
-    elif name in ("brownout", "reboot_loop", "crash"):
+    elif name in ("brownout", "reboot_loop", "crash", "battery_depletion"):
         if name != "crash":
             _generation(device, (name, None))
         device.release(name)
@@ -161,3 +181,24 @@ def _cycle(device, cause: str, gen: int, first_down: bool):
         else:
             yield env.timeout(up_s)
         down = not down
+
+
+def _run_down(device, gen: int):
+    """The battery lasts ``remaining_s``; during its last ``sag_s`` the device resets every ~20 s
+    (a 2 s dip), then it stays down."""
+    env, key = device.sim.env, ("battery_depletion", None)
+    p = device.faults[key]
+    end = env.now + p.remaining_s
+    yield env.timeout(max(0.0, p.remaining_s - p.sag_s))
+    while _current(device, key, gen) and env.now + 22.0 < end:
+        yield env.timeout(20.0)
+        if not _current(device, key, gen):
+            return
+        device.hold_down("battery_depletion")
+        yield env.timeout(2.0)
+        if _current(device, key, gen):
+            device.release("battery_depletion")
+    if _current(device, key, gen):
+        yield env.timeout(max(0.0, end - env.now))
+        if _current(device, key, gen):
+            device.hold_down("battery_depletion")

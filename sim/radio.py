@@ -20,14 +20,14 @@ and the PHY figures in ``radio_tech``)::
 
 ``transmit`` queues behind the node's own earlier frames, records ``frame.tx`` (``bus`` = the
 technology, ``channel``, or ``freq_mhz`` for a node tuned by frequency, ``data`` in hex,
-``airtime_ms``, ``to``, ``queued_ms`` if it waited), takes the airtime, then resolves every receiver and calls ``device.radio_receive(node, payload,
-sender_node, rssi_dbm, snr_db)`` (or the node's ``on_receive``) for each that got it; its
-value is the list of receiving nodes. ``frame.rx`` and ``frame.lost`` (``bus`` = the
-technology) are recorded for the destination, or, for a broadcast (``dst=None``), for every
-receiver that detected the frame. Loss reasons: ``off`` (receiver unpowered or not
-listening), ``channel`` (listening on another channel or rate), ``below_sensitivity``,
-``busy`` (the receiver was transmitting, or all its receive paths were taken: an SX1301
-gateway has 8), ``collision`` (an overlapping frame left too little SIR), ``noise`` (PER loss
+``airtime_ms``, ``to``, ``queued_ms`` if it waited), takes the airtime, then resolves every
+receiver and calls ``device.radio_receive(node, payload, sender_node, rssi_dbm, snr_db)`` (or
+the node's ``on_receive``) for each that got it; its value is the list of receiving nodes.
+``frame.rx`` and ``frame.lost`` (``bus`` = the technology) are recorded for the destination,
+or, for a broadcast (``dst=None``), for every receiver that detected the frame. Loss reasons:
+``off`` (receiver unpowered or not listening), ``channel`` (listening on another channel or
+rate), ``below_sensitivity``, ``busy`` (the receiver was transmitting, or all its receive paths
+were taken: an SX1301 gateway has 8), ``collision`` (an overlapping frame left too little SIR), ``noise`` (PER loss
 with the noise floor raised by a noise source), ``per`` (PER loss on thermal noise).
 
 The model. Positions are metres on the room plan, or on the campus plan for a device with
@@ -226,7 +226,8 @@ class NoiseSource:
 
 
 class _Frame:
-    __slots__ = ("node", "payload", "dst", "n_bytes", "channel", "where", "fields", "start", "end", "lock_at", "power_dbm",
+    __slots__ = ("node", "payload", "dst", "n_bytes", "channel", "where", "fields", "start", "end", "lock_at",
+                 "power_dbm",
                  "freq_hz", "bw_hz", "emit_hz", "rate", "locked", "locked_rssi", "busy", "dst_state",
                  "dst_rssi", "done", "result", "asked_at")
 
@@ -352,7 +353,8 @@ class RadioMedium:
             at = tuple(campus.get("room_at_m") or (0.0, 0.0))
             walls = [((w["from_m"][0] + at[0], w["from_m"][1] + at[1]), (w["to_m"][0] + at[0], w["to_m"][1] + at[1]),
                       w.get("material", "brick")) for w in room.get("walls", [])]
-            walls += [(tuple(w["from_m"]), tuple(w["to_m"]), w.get("material", "brick")) for w in campus.get("walls", [])]
+            walls += [(tuple(w["from_m"]), tuple(w["to_m"]), w.get("material", "brick"))
+                      for w in campus.get("walls", [])]
             radio = scene.get("radio") or {}
             plan = {"walls": walls, "room_at_m": at, "fading": radio.get("fading", "none"),
                     "shadowing": radio.get("shadowing", True)}
@@ -474,7 +476,8 @@ class RadioMedium:
                 continue
             share = _overlap(src.freq_hz, src.bandwidth_hz, freq_hz, bw_hz)
             if share > 0.0:
-                total += share * 10.0 ** ((src.eirp_dbm - src.loss_db[node.col] - node._extra_db + node._gain_db) / 10.0)
+                level = src.eirp_dbm - src.loss_db[node.col] - node._extra_db + node._gain_db
+                total += share * 10.0 ** (level / 10.0)
         return 10.0 * math.log10(total), thermal
 
     def channel_clear(self, node: Node) -> bool:

@@ -13,6 +13,10 @@ mismatches, though bytes sent at another speed, such as a boot ROM's, are still 
 pseudo-terminal and TCP exposure (``sim.serial_port``) are adapters whose bytes come from
 other threads through the inbox. Chunks are traced: ``frame.tx`` (``bus`` ``uart``) when a
 device's bytes have gone out, ``frame.rx`` with ``via`` when an adapter's bytes reached it.
+
+Whoever holds no device object (the viewer's serial console) plugs an adapter in through the inbox
+too: ``OPEN`` attaches one and hands it back in the reply, ``INPUT`` writes to it, ``CLOSE``
+unplugs it. An adapter that only listens changes nothing: no record, no random draw, no event.
 """
 
 from __future__ import annotations
@@ -24,6 +28,12 @@ from .ports import Port, bus
 
 #: Inbox action: bytes from an outside terminal for a device's UART.
 INPUT = "uart.input"
+#: Inbox action: plug a terminal adapter into the target device's UART: args ``port``, ``on_output``
+#: (called in the simulation thread; it must not raise), optional ``baud``, ``parity``, ``via``; the
+#: reply is ``{"ok": True, "adapter": Adapter}``.
+OPEN = "uart.open"
+#: Inbox action: unplug an adapter (args ``adapter``).
+CLOSE = "uart.close"
 #: Standard rates a UART can be set to (bit/s).
 BAUDS = (1200, 2400, 4800, 9600, 14400, 19200, 38400, 57600, 74880, 115200, 230400, 460800, 921600)
 
@@ -168,5 +178,25 @@ def handle_input(sim, msg) -> dict:
     return {"ok": True}
 
 
+def handle_open(sim, msg) -> dict:
+    """Inbox handler for ``OPEN`` (see there); a device or port that is not there is a ValueError."""
+    device = sim.devices.get(msg.target)
+    if device is None:
+        raise ValueError(f"no device {msg.target!r} in this lab")
+    args = msg.args
+    adapter = attach(device, str(args["port"]), args["on_output"], args.get("baud"), args.get("parity", "N"),
+                     str(args.get("via", "terminal")))
+    sim.on_close.append(adapter.close)
+    return {"ok": True, "adapter": adapter}
+
+
+def handle_close(sim, msg) -> dict:
+    """Inbox handler for ``CLOSE``: ``{"adapter": Adapter}``."""
+    msg.args["adapter"].close()
+    return {"ok": True}
+
+
 def install(sim) -> None:
     sim.handlers.setdefault(INPUT, lambda msg: handle_input(sim, msg))
+    sim.handlers.setdefault(OPEN, lambda msg: handle_open(sim, msg))
+    sim.handlers.setdefault(CLOSE, lambda msg: handle_close(sim, msg))

@@ -134,3 +134,19 @@ def test_the_catalogue_command_lists_every_type_and_refuses_unknown_ones(cli):
         assert name in out
     code, _, err = cli("faults", "rs485_thx")
     assert code == 2 and "rs485_th" in err
+
+
+def test_a_battery_runs_down_sags_then_dies_until_changed(lab):
+    sim, ring = lab("""
+name: battery
+room: {size_m: [10, 10]}
+devices:
+  - {id: ble1, type: hm10}
+faults: [{at: 0, target: ble1, fault: battery_depletion, remaining_s: 300, sag_s: 100}]
+""")
+    sim.run(400)
+    states = [(r["t"], r["state"]) for r in kind(ring, "state", "ble1") if "via" not in r]
+    assert states and all(200 <= t <= 300 for t, _ in states)
+    assert states[-1] == (300.0, "offline") and sum(1 for _, s in states if s == "offline") >= 4
+    clear(sim, "ble1", "battery_depletion")               # a new battery
+    assert sim.devices["ble1"].powered

@@ -4,7 +4,6 @@ import pytest
 
 from at_support import Term
 from devices import zigbee_frames as zf
-from sim.faults import inject
 
 
 def kinds(ring, kind, **match):
@@ -26,7 +25,8 @@ def test_frame_bytes():
         zf.parse(frame[:-1] + b"\x00")
     b = zf.parse(zf.beacon(7, 0x1234, 0x0042, False, True, True, 3, True))
     info = zf.parse_beacon(b.payload)
-    assert (b.src, info.permit, info.router_capacity, info.depth, info.end_device_capacity) == (0x42, True, True, 3, True)
+    assert (b.src, info.permit, info.router_capacity, info.depth, info.end_device_capacity) == \
+        (0x42, True, True, 3, True)
     nwk = zf.parse_nwk(zf.nwk(zf.NWK_DATA, 0, 0x1001, 15, 9, b"T:25\n"))
     assert (nwk.dst, nwk.src, nwk.radius, nwk.seq, nwk.payload) == (0, 0x1001, 15, 9, b"T:25\n")
 

@@ -209,7 +209,7 @@ def main(lora: int = 10_000, zigbee: int = 1_000, until_s: float = 3600.0, defau
     print(f"radio benchmark: {lora:,} LoRaWAN nodes (1 uplink / {LORA_PERIOD_S / 60:g} min, 4 gateways) and "
           f"{zigbee:,} ZigBee kit nodes (1 report / {ZIGBEE_PERIOD_S:g} s) for {format_duration(until_s)} simulated")
     if default_until:
-        print("  (one simulated hour by default: a whole day of this lab takes about half an hour of wall time on "
+        print("  (one simulated hour by default: a whole day of this lab took 25 minutes of wall time on "
               "a 2-core machine; --until 1d runs it)")
     t0 = time.perf_counter()
     scenario = Scenario.model_validate(lab_spec(lora, zigbee, until_s))

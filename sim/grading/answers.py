@@ -46,6 +46,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "wan_down": ("no internet", "uplink down", "wan", "外网", "上行"),
     "dns_failure": ("dns", "域名解析", "域名"),
     "gateway_down": ("gateway down", "backhaul", "网关掉线", "回传"),
+    "battery_depletion": ("battery", "flat battery", "battery empty", "电池", "没电了", "电量"),
 }
 
 

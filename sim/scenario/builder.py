@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from .. import faults, registry
+from .. import faults, registry, uart
 from ..environment import QUANTITIES, Change, Quantity, RoomEnvironment
 from ..simulation import Simulation
 from ..wiring import Link, Net, _changed
@@ -50,6 +50,7 @@ def build(scenario: Scenario, seed: int | None = None, sinks: Iterable = ()) -> 
         _announce(sim, event)
     sim.handlers["command"] = lambda msg: _command(sim, msg)
     sim.handlers["fault.inject"] = sim.handlers["fault.clear"] = lambda msg: faults.handle_message(sim, msg)
+    uart.install(sim)          # terminals (pty, TCP, the viewer's console) reach a UART through the inbox
     sim.scene = {
         "name": scenario.name, "lab": scenario.lab,
         "room": scenario.room.model_dump(),
