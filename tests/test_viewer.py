@@ -375,3 +375,181 @@ def test_frames_run_along_the_copper_and_radio_links_show_their_rssi(sensor_lab)
     traffic.ingest([{"t": 1.0, "src": "th1", "kind": "frame.rx", "bus": "lora", "from": "gw", "rssi_dbm": -92.5}], 0.1)
     link = traffic.links[("gw", "th1", "lora")]
     assert link.rssi_dbm == -92.5 and style.rssi_colour(link.rssi_dbm) == style.LOST
+
+
+# -- the serial console -------------------------------------------------------------------------------------------------
+MODULE_ROOM = """
+name: console room
+room: {size_m: [12, 6]}
+devices:
+  - {id: ap, type: wifi_ap, pos_m: [2, 2], ssid: Lab, key: "12345678", channel: 6}
+  - {id: esp, type: esp8266, pos_m: [5, 3]}
+  - {id: hm, type: hm10, pos_m: [7, 3]}
+  - {id: dht, type: dht22, pos_m: [9, 3]}
+"""
+
+
+@pytest.fixture
+def module_room(tmp_path):
+    path = tmp_path / "console-room.yaml"
+    path.write_text(MODULE_ROOM)
+    ring = RingSink(200_000)
+    sim = lab(path, sinks=[ring])
+    yield sim, ring, path
+    sim.close()
+
+
+def frames(v, seconds, frame_s=0.02):
+    """Run the lab ``seconds`` on in frame-sized slices, as the viewer's loop does, then draw."""
+    sim = v.sim
+    end = sim.now + seconds
+    while sim.now < end - 1e-9:
+        sim.advance_to(min(end, sim.now + frame_s))
+    v.ingest(0.0)
+    v.render(0.0)
+
+
+def typed(text, *keys):
+    return (*[pygame.event.Event(pygame.TEXTINPUT, text=ch) for ch in text], *keys)
+
+
+def enter():
+    return key(pygame.K_RETURN, "\r")
+
+
+def test_a_serial_console_types_into_a_module_and_shows_what_it_sends(module_room, window):
+    sim, ring, _ = module_room
+    v = Viewer(sim, 600.0, surface=window)
+    v.render(0.0)
+    send(v, *click(v, v.device_pixel("esp")))
+    send(v, *click(v, control(v, "inspector.console:uart")))
+    con = v.consoles["esp.uart"]
+    assert v.dock_tab == "console:esp.uart" and v.text_field is con.field        # in front, taking the keys
+    assert inbox(sim)[0][:2] == ("esp", "uart.open")
+    frames(v, 1.0)
+    assert con.text().endswith("ready\n")                    # the boot, heard from the start
+
+    send(v, *typed("AT"), enter())
+    assert con.field.text == "" and v.text_field is con.field     # the line stays ready for the next
+    frames(v, 0.5)
+    assert con.text().endswith("AT\n\nOK\n")                 # the module's echo, then its reply
+    rx = [r for r in ring.of_kind("frame.rx") if r["src"] == "esp"]
+    assert rx[-1]["via"] == "viewer" and rx[-1]["data"] == "41 54 0D 0A"
+
+    send(v, *typed("AT+CWMODE=3"), enter())
+    frames(v, 0.5)
+    send(v, *typed("AT+CWMODE?"), enter())
+    frames(v, 0.5)
+    assert "+CWMODE:3\n\nOK" in con.text()
+    send(v, *typed("AT+CWMODE=1"), enter())
+    frames(v, 0.5)
+    done = [(r["cmd"], r["result"]) for r in ring.of_kind("at.cmd") if r["src"] == "esp"]
+    assert done == [("AT", "OK"), ("AT+CWMODE=3", "OK"), ("AT+CWMODE?", "OK"), ("AT+CWMODE=1", "OK")]
+
+    # keys go to the console while it has them: Space is a space, not Pause; Up recalls the last line
+    send(v, key(pygame.K_SPACE, " "), pygame.event.Event(pygame.TEXTINPUT, text=" "))
+    assert not sim.paused and con.field.text == " "
+    send(v, key(pygame.K_BACKSPACE), key(pygame.K_UP))
+    assert con.field.text == "AT+CWMODE=1"
+    # Ctrl+Z and Esc go at once, with what is typed before them
+    send(v, key(pygame.K_BACKSPACE), pygame.event.Event(pygame.KEYDOWN, key=pygame.K_z, mod=pygame.KMOD_LCTRL,
+                                                         unicode="\x1a", scancode=0))
+    send(v, key(pygame.K_ESCAPE))
+    sent = [args["data"] for _, action, args in inbox(sim) if action == "uart.input"]
+    assert sent == [b"AT+CWMODE=\x1a", b"\x1b"] and v.text_field is con.field
+    frames(v, 0.5)
+    # non-printable bytes show as \xNN, CR alone ends a line as CR LF does
+    con.feed(b"A\x00\x1a\xffB\rC\r")
+    con.feed(b"\nD")
+    assert con.text().endswith("A\\x00\\x1a\xffB\nC\nD")
+
+    # a click elsewhere gives the keys back to the viewer
+    send(v, *click(v, v.plan_rect.move(5, 5).topleft))
+    assert v.text_field is None
+    send(v, key(pygame.K_SPACE))
+    assert sim.paused
+    send(v, key(pygame.K_SPACE))
+
+    # closing the tab unplugs the adapter through the inbox
+    adapter = con.adapter
+    send(v, *click(v, control(v, "dock.close:console:esp.uart")))
+    assert v.dock_tab == "events" and not v.consoles
+    assert [(t, a) for t, a, _ in inbox(sim)] == [("esp", "uart.close")]
+    frames(v, 0.1)
+    assert adapter.closed
+
+
+def test_several_consoles_and_line_endings_and_only_on_a_uart(module_room, window):
+    sim, ring, _ = module_room
+    v = Viewer(sim, 600.0, surface=window)
+    v.render(0.0)
+    # a part without a UART offers no console, by button or by key
+    send(v, *click(v, v.device_pixel("dht")))
+    assert not [n for n in v.hotspots.names() if n.startswith("inspector.console")]
+    send(v, key(pygame.K_c, "c"))
+    assert not v.consoles and v.dock_tab == "events" and "no UART" in v.controls.replies[-1][0]
+    assert v.open_console("ap") is None and v.open_console("esp", "rs485") is None and not v.consoles
+    send(v, *click(v, v.device_pixel("ap")))
+    assert not [n for n in v.hotspots.names() if n.startswith("inspector.console")]
+
+    # two consoles, one tab each; C opens the selected device's
+    send(v, *click(v, v.device_pixel("esp")), key(pygame.K_c, "c"))
+    send(v, *click(v, v.device_pixel("hm")), key(pygame.K_c, "c"))
+    assert list(v.consoles) == ["esp.uart", "hm.uart"] and v.dock_tab == "console:hm.uart"
+    assert {"dock.tab:events", "dock.tab:console:esp.uart", "dock.tab:console:hm.uart"} <= set(v.hotspots.names())
+    frames(v, 1.0)
+    # the HM-10 takes a command without a line ending: CR LF -> CR -> LF -> none
+    for _ in range(3):
+        send(v, *click(v, control(v, "console.eol:hm.uart")))
+    hm = v.consoles["hm.uart"]
+    assert hm.eol == "none"
+    send(v, *click(v, control(v, "console.input:hm.uart")), *typed("AT"), enter())
+    frames(v, 1.0)
+    assert "OK" in hm.text()
+    assert [(r["src"], r["cmd"]) for r in ring.of_kind("at.cmd")] == [("hm", "AT")]
+    assert "OK" not in v.consoles["esp.uart"].text()              # each console hears its own UART
+    send(v, *click(v, control(v, "dock.tab:console:esp.uart")))
+    assert v.dock_tab == "console:esp.uart" and v.text_field is v.consoles["esp.uart"].field
+    send(v, *click(v, control(v, "dock.tab:events")))
+    assert v.dock_tab == "events"
+    # Chinese labels have the console's words
+    from viewer.i18n import Words
+    assert Words("zh")("open_console") != Words("en")("open_console")
+
+
+def test_a_console_that_only_listens_leaves_the_trace_as_it_was(tmp_path):
+    """Consoles attached to the wireless room's modules (and a viewer that fails with them attached)
+    change no byte of the trace."""
+    until = 240.0                                  # past the microwave oven's first run at 3 min
+
+    def run(name, how):
+        path = tmp_path / f"{name}.jsonl"
+        with open(path, "wb") as out:
+            sink = JsonlSink(out)
+            sim = lab("wireless-lab", sinks=[sink])
+            sim.set_speed(math.inf)
+            if how == "headless":
+                sim.run(until)
+            else:
+                def on_frame(v):
+                    if not v.consoles:
+                        for device in ("esp1", "hm10a", "nb1", "la"):
+                            assert v.open_console(device) is not None
+                    if how == "fails" and sim.now > 100.0:
+                        raise RuntimeError("a viewer bug")
+                    if sim.now >= until:
+                        assert "ready" in v.consoles["esp1.uart"].text()
+                        v.closed = True
+                status = drive(sim, until, size=(1000, 700), on_frame=on_frame, log=lambda line: None)
+                assert status == (viewer.FAILED if how == "fails" else viewer.FINISHED)
+                sim.run(until)                     # after a failure the lab goes on headless, as the CLI does
+            sim.close()
+            sim.emit("$sim", "run.end", until=sim.now)
+            sim.trace.flush()
+            sink.close()
+        return path.read_bytes()
+
+    plain = run("plain", "headless")
+    assert plain.count(b'"bus":"uart"') > 3 and plain.count(b"frame.lost") > 0
+    assert run("watched", "console") == plain
+    assert run("failed", "fails") == plain

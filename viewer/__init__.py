@@ -1,7 +1,7 @@
 """The pygame viewer: the room plan with its devices and wires, frames in flight, an event list,
-an inspector, time controls and a fault menu. It draws from the trace (a sink) and the
-read-only scene description (``Simulation.scene``), sends every input through the lab's
-inbox, and never imports device modules.
+an inspector, time controls, a fault menu and a serial console per UART. It draws from the
+trace (a sink) and the read-only scene description (``Simulation.scene``), sends every input
+(typed bytes too) through the lab's inbox, and never imports device modules.
 
 Importing this package does not import pygame: ``display_available`` answers whether a
 window can be opened without it, and the rest loads on first use.

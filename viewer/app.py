@@ -2,8 +2,8 @@
 keys into inputs for the lab. It does not drive the clock (see ``viewer.driver``), so it can
 draw into a window or into an offscreen surface (snapshots, tests, the benchmark) alike.
 
-Layout: the time bar on top, the plan in the middle, the event list under it (the dock,
-which will also hold a serial console per UART), the inspector on the right.
+Layout: the time bar on top, the plan in the middle, the dock under it (the event list, and a
+serial console per UART the user opened, each a tab), the inspector on the right.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ quiet_pygame()
 
 import pygame  # noqa: E402
 
-from . import events, faultmenu, inspector, style, topbar  # noqa: E402
+from . import console, events, faultmenu, inspector, style, topbar  # noqa: E402
 from .controls import Controls, parse_args  # noqa: E402
 from .fonts import Fonts  # noqa: E402
 from .i18n import Words  # noqa: E402
@@ -30,10 +30,9 @@ from .widgets import Hotspots, TextField  # noqa: E402
 TOP_H = 38
 SPEED_KEYS = {pygame.K_1: 1.0, pygame.K_2: 10.0, pygame.K_3: 100.0, pygame.K_4: float("inf")}
 DEFAULT_HIDDEN = frozenset({"sample"})
-#: Panels of the dock under the plan, by name: each draws itself into the dock's rectangle. A serial
-#: console per UART port (frame records with ``bus: uart`` out, ``uart.input`` messages in, typed in a
-#: ``TextField``) is the next to come.
-DOCK = {"events": events.draw}
+#: Panels of the dock under the plan, by name (a tab is ``name`` or ``name:key``): each draws itself into
+#: the dock's rectangle. ``console:DEVICE.PORT`` is the serial console on that UART (``viewer.console``).
+DOCK = {"events": events.draw, "console": console.draw}
 
 
 class Viewer:
@@ -66,6 +65,7 @@ class Viewer:
         self.event_rows = 10
         self.event_record: dict | None = None
         self.dock_tab = "events"
+        self.consoles: dict[str, console.Console] = {}     # "device.port" -> its console, in tab order
         self.overview_cache: tuple | None = None
         self.panel_scroll = 0
         self.panel_height = 0
@@ -78,8 +78,10 @@ class Viewer:
         sim.trace.subscribe(self.feed)
 
     def detach(self) -> None:
-        """Stop listening to the trace (the lab goes on without the viewer)."""
+        """Stop listening to the trace and unplug the consoles (the lab goes on without the viewer)."""
         self.sim.trace.unsubscribe(self.feed)
+        for con in self.consoles.values():
+            con.close()
 
     # -- layout --------------------------------------------------------------------------------------------
     def _layout(self) -> None:
@@ -112,6 +114,8 @@ class Viewer:
         for batch in self.feed.take():
             self.traffic.ingest(self.state.ingest(batch), now)
             n += len(batch)
+        for con in self.consoles.values():
+            con.take()
         return n
 
     # -- a frame ------------------------------------------------------------------------------------------------
@@ -123,7 +127,7 @@ class Viewer:
         if self.fault_menu_open:
             faultmenu.draw(self, self.plan_rect)
         self._status(now)
-        DOCK[self.dock_tab](self, self.dock_rect)
+        DOCK.get(self.dock_tab.partition(":")[0], events.draw)(self, self.dock_rect)
         inspector.draw(self, self.panel_rect)
         topbar.draw(self, self.top_rect)
         self.hotspots.end()
@@ -167,6 +171,61 @@ class Viewer:
     def close_fault_menu(self) -> None:
         self.fault_menu_open = False
         self.text_field = None
+
+    # -- the dock and its serial consoles ---------------------------------------------------------------
+    def show_dock(self, tab: str) -> None:
+        if tab == "events" or tab.partition(":")[2] in self.consoles:
+            self.dock_tab = tab
+        if tab.startswith("console:"):
+            self.focus_console(tab.partition(":")[2])
+
+    def uart_ports(self, device: str | None) -> list[str]:
+        dev = self.scene.devices.get(device or "")
+        return console.uart_ports(dev) if dev is not None else []
+
+    def open_console(self, device: str, port: str | None = None) -> console.Console | None:
+        """The console on ``device.port`` (its first UART if no port), opened if need be, in front and
+        taking the keyboard; None (and a line in the status bar) for a device without that UART."""
+        uarts = self.uart_ports(device)
+        if not uarts or (port is not None and port not in uarts):
+            what = device if port is None else f"{device}.{port}"
+            self._note(f"{what} {self.words('no_uart')}")
+            return None
+        port = port or uarts[0]
+        key = f"{device}.{port}"
+        con = self.consoles.get(key)
+        if con is None:
+            if self.controls.finished:          # nothing drains the inbox any more: it could never attach
+                self._note(f"{key}: {self.words('run_ended')}")
+                return None
+            label = device if len(uarts) == 1 else key
+            con = self.consoles[key] = console.Console(self.sim, device, port, label, lambda: self.controls.finished,
+                                                       self._note, self.words)
+        self.show_dock(f"console:{key}")
+        return con
+
+    def close_console(self, key: str) -> None:
+        con = self.consoles.pop(key, None)
+        if con is None:
+            return
+        con.close()
+        if self.text_field is con.field:
+            self.text_field = None
+        if self.dock_tab == f"console:{key}":
+            self.dock_tab = "events"
+
+    def focus_console(self, key: str) -> None:
+        con = self.consoles.get(key)
+        if con is not None:
+            self.dock_tab = f"console:{key}"
+            self.text_field = con.field
+
+    def active_console(self) -> console.Console | None:
+        return self.consoles.get(self.dock_tab.partition(":")[2]) if self.dock_tab.startswith("console:") else None
+
+    def _note(self, text: str) -> None:
+        self.controls.replies.append((text, False))
+        self.controls.answered += 1
 
     def filter_events_by(self, device: str | None) -> None:
         self.event_device = None if device == self.event_device else device
@@ -255,7 +314,11 @@ class Viewer:
             self.panel_scroll = max(0, min(self.panel_scroll - 40 * clicks,
                                            max(0, self.panel_height - self.panel_rect.height + 40)))
         elif self.dock_rect.collidepoint(pos):
-            self.event_scroll = max(0, self.event_scroll + 3 * clicks)
+            con = self.active_console()
+            if con is not None:
+                con.scroll_by(3 * clicks)
+            else:
+                self.event_scroll = max(0, self.event_scroll + 3 * clicks)
 
     def _key(self, event) -> None:
         key = event.key
@@ -273,6 +336,10 @@ class Viewer:
             self.open_fault_menu()
         elif key == pygame.K_e:
             self.filter_events_by(self.selected)
+        elif key == pygame.K_c and self.selected:
+            uarts = self.uart_ports(self.selected)
+            free = [p for p in uarts if f"{self.selected}.{p}" not in self.consoles]
+            self.open_console(self.selected, (free or uarts or [None])[0])
         elif key == pygame.K_ESCAPE:
             if self.fault_menu_open:
                 self.close_fault_menu()
@@ -288,6 +355,8 @@ class Viewer:
             step = 60
             self.view.move(step * ((key == pygame.K_LEFT) - (key == pygame.K_RIGHT)),
                            step * ((key == pygame.K_UP) - (key == pygame.K_DOWN)))
+        elif key in (pygame.K_PAGEUP, pygame.K_PAGEDOWN) and self.active_console() is not None:
+            self.active_console().scroll_by(5 if key == pygame.K_PAGEUP else -5)
         elif key == pygame.K_PAGEUP:
             self.event_scroll += self.event_rows
         elif key == pygame.K_PAGEDOWN:

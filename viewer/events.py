@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pygame
 
-from . import style
+from . import dock, style
 from .state import details
 from .widgets import chip, wrap
 
@@ -19,10 +19,8 @@ def draw(v, rect: pygame.Rect) -> None:
     target.fill(style.PANEL, rect)
     pygame.draw.line(target, style.PANEL_EDGE, rect.topleft, rect.topright)
     line = fonts.line_height("small") + 2
-    x, y = rect.x + 8, rect.y + 5
-    title = fonts.text(words("events"), "normal", style.TEXT, bold=True)
-    target.blit(title, (x, y))
-    x += title.get_width() + 12
+    y = rect.y + 5
+    x = dock.tabs(v, rect)
     if v.event_device:
         x = chip(target, fonts, spots, x, y, f"{words('only')} {v.event_device} ×", "events.device",
                  lambda: v.filter_events_by(None), on=True, colour=style.HILITE).right + 8

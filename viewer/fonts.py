@@ -21,6 +21,7 @@ CJK_SYSTEM_NAMES = ("microsoftyahei", "microsoftyaheiui", "msyh", "dengxian", "s
                     "pingfang", "heitisc", "stheiti", "hiraginosansgb", "notosanscjksc", "notosanssc",
                     "wenquanyimicrohei", "wenquanyizenhei", "sourcehansanssc", "droidsansfallback", "arplumingcn")
 LATIN_NAMES = "dejavusans,liberationsans,notosans,arial,helvetica,segoeui,verdana"
+MONO_NAMES = "dejavusansmono,liberationmono,notosansmono,ubuntumono,consolas,couriernew,menlo,monaco"
 SAMPLE_ZH = "传感器网关"
 
 
@@ -61,10 +62,18 @@ def find_latin_font() -> str | None:
         return None
 
 
-class Fonts:
-    """Fonts in the sizes the viewer uses and a cache of rendered text."""
+def find_mono_font() -> str | None:
+    try:
+        return pygame.font.match_font(MONO_NAMES)
+    except Exception:
+        return None
 
-    SIZES = {"small": 12, "normal": 14, "title": 17}
+
+class Fonts:
+    """Fonts in the sizes the viewer uses and a cache of rendered text. ``mono`` (a serial console's
+    text) is a monospaced system font when there is one, else the text font."""
+
+    SIZES = {"small": 12, "normal": 14, "title": 17, "mono": 12}
 
     def __init__(self, lang: str, scale: float = 1.0, cjk_path: str | None = None) -> None:
         if not pygame.font.get_init():
@@ -90,8 +99,11 @@ class Fonts:
         font = self._fonts.get(key)
         if font is None:
             px = max(8, int(round(self.SIZES.get(size, 14) * self._scale)))
+            path = self.path
+            if size == "mono":
+                path = find_mono_font() or self.path
             try:
-                font = pygame.font.Font(self.path, px)
+                font = pygame.font.Font(path, px)
             except Exception:
                 font = pygame.font.Font(None, int(px * 1.25))
             font.set_bold(bold)

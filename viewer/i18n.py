@@ -17,14 +17,19 @@ EN: dict[str, str] = {
     "fault_menu": "Faults of", "inject": "Inject", "clear": "Clear", "required": "required",
     "port": "port", "on": "on", "off": "off", "offline": "offline", "send": "Send", "close": "Close",
     "no_selection": "Click a device to inspect it.", "keys": "Keys",
-    "help": "Space pause · S step · 1-4 speed · F faults · E events of device · wheel/+/- zoom · "
-            "drag/arrows pan · 0 fit · Esc close",
+    "help": "Space pause · S step · 1-4 speed · F faults · E events of device · C serial console · "
+            "wheel/+/- zoom · drag/arrows pan · 0 fit · Esc close",
     "lost": "lost", "switched_by": "switched by", "wired_to": "to", "type": "type", "family": "family",
     "position": "position", "label": "label", "replies": "replies", "edit": "click a value to edit it",
     "lagging": "lagging", "records": "records", "legend_lost": "frame lost (reason)",
     "legend_fault": "active fault", "legend_offline": "offline", "legend_frame": "frame in flight",
     "sensors": "sensor", "gateways": "gateway", "daq": "DAQ / IO module", "actuators": "actuator",
     "radio": "radio link",
+    "console": "Console", "open_console": "Open console", "line_end": "line end",
+    "console_hint": "click here and type · Enter sends the line + {eol} · Ctrl+Z, Esc go at once · "
+                    "click outside to leave",
+    "console_typing": "Enter sends the line + {eol} · Ctrl+Z, Esc go at once · ↑↓ history · click outside to leave",
+    "no_uart": "has no UART", "run_ended": "the run has ended", "console_error": "console",
 }
 
 ZH: dict[str, str] = {
@@ -38,14 +43,18 @@ ZH: dict[str, str] = {
     "fault_menu": "故障注入:", "inject": "注入", "clear": "清除", "required": "必填",
     "port": "端口", "on": "开", "off": "关", "offline": "离线", "send": "发送", "close": "关闭",
     "no_selection": "点击设备查看详情。", "keys": "按键",
-    "help": "空格 暂停 · S 单步 · 1-4 速度 · F 故障 · E 该设备事件 · 滚轮/+/- 缩放 · 拖动/方向键 平移 · "
-            "0 适应窗口 · Esc 关闭",
+    "help": "空格 暂停 · S 单步 · 1-4 速度 · F 故障 · E 该设备事件 · C 串口终端 · 滚轮/+/- 缩放 · "
+            "拖动/方向键 平移 · 0 适应窗口 · Esc 关闭",
     "lost": "丢失", "switched_by": "控制继电器", "wired_to": "接到", "type": "型号", "family": "类别",
     "position": "位置", "label": "名称", "replies": "应答", "edit": "点击数值可修改",
     "lagging": "跟不上", "records": "条记录", "legend_lost": "丢帧 (原因)",
     "legend_fault": "故障中", "legend_offline": "离线", "legend_frame": "传输中的帧",
     "sensors": "传感器", "gateways": "网关", "daq": "采集/IO 模块", "actuators": "执行器",
     "radio": "无线链路",
+    "console": "串口终端", "open_console": "打开串口终端", "line_end": "行尾",
+    "console_hint": "点击此处输入 · 回车发送该行 + {eol} · Ctrl+Z、Esc 立即发送 · 点击别处退出输入",
+    "console_typing": "回车发送该行 + {eol} · Ctrl+Z、Esc 立即发送 · ↑↓ 历史 · 点击别处退出输入",
+    "no_uart": "没有串口 (UART)", "run_ended": "运行已结束", "console_error": "串口终端",
     # signal forms
     "form.analog_v": "模拟电压 (0-5 V / 0-10 V)", "form.current_loop": "4-20 mA 电流环",
     "form.digital": "数字量 / 开关量", "form.pulse": "脉冲", "form.single_wire": "单总线 (DHT11/DHT22)",

@@ -1,12 +1,13 @@
 """The right-hand panel: the selected device (parameters from the scene; readings, frames, faults
-and outputs from the trace; switches and commands into the inbox), or the room's legend and
-wiring list when nothing is selected."""
+and outputs from the trace; switches, commands and a serial console on each UART, into the
+inbox), or the room's legend and wiring list when nothing is selected."""
 
 from __future__ import annotations
 
 import pygame
 
 from . import icons, style
+from .console import uart_ports
 from .readings import format_reading, split_unit
 from .state import details
 from .widgets import button, fit_button, sparkline, wrap
@@ -106,9 +107,18 @@ def _device(v, col: Column) -> None:
     h = col.line + 4
     r = button(target, fonts, spots, fit_button(fonts, f"{words('faults')}… (F)", col.x, col.y + 4, h),
                f"{words('faults')}… (F)", "inspector.faults", v.open_fault_menu, on=v.fault_menu_open)
-    button(target, fonts, spots, fit_button(fonts, f"{words('events')} (E)", r.right + 6, col.y + 4, h),
-           f"{words('events')} (E)", "inspector.events", lambda: v.filter_events_by(dev.id),
-           on=v.event_device == dev.id)
+    r = button(target, fonts, spots, fit_button(fonts, f"{words('events')} (E)", r.right + 6, col.y + 4, h),
+               f"{words('events')} (E)", "inspector.events", lambda: v.filter_events_by(dev.id),
+               on=v.event_device == dev.id)
+    uarts = uart_ports(dev)
+    for port in uarts:                        # a serial console on each UART (form: uart)
+        text = f"{words('open_console')} (C)" if len(uarts) == 1 else f"{words('open_console')}: {port}"
+        place = fit_button(fonts, text, r.right + 6, col.y + 4, h)
+        if place.right > col.x + col.width:
+            col.y += h + 6
+            place.x = col.x
+        r = button(target, fonts, spots, place, text, f"inspector.console:{port}",
+                   lambda p=port: v.open_console(dev.id, p), on=f"{dev.id}.{port}" in v.consoles)
     col.y += h + 8
     if state.is_offline(dev.id):
         col.text(f"{words('offline')} ({', '.join(sorted(w or dev.id for w in state.offline[dev.id]))})",

@@ -1,8 +1,8 @@
 """Immediate-mode controls: panels register what can be clicked while they draw a frame, and the
 next click goes to the last (topmost) region under the pointer. Each region has a name, so tests
 and scripts can find a control by what it does (``hotspots.rect("fault.inject:power_loss")``).
-One text field at a time takes the keyboard (a fault parameter, a command's arguments, and
-later a serial console's line)."""
+One text field at a time takes the keyboard (a fault parameter, a command's arguments, a
+serial console's line)."""
 
 from __future__ import annotations
 
