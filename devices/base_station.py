@@ -77,7 +77,6 @@ class BaseStation(RadioFaults, AccessNode, Device):
         super().__init__(sim, device_id, params, pos_m)
         self.node = None
         self.ues: dict[str, object] = {}
-        self._next_ip = 2
 
     def start(self) -> None:
         super().start()
@@ -94,11 +93,17 @@ class BaseStation(RadioFaults, AccessNode, Device):
             return None, reject.cause if reject is not None else 15
         if ue.id not in self.ues:
             self.ues[ue.id] = ue
-            ue.cell_ip = getattr(ue, "cell_ip", None) or f"10.{(self.p.pci >> 2) & 255}.{self._next_ip // 250}." \
-                                                           f"{self._next_ip % 250 + 2}"
-            self._next_ip += 1
+            ue.cell_ip = getattr(ue, "cell_ip", None) or self._address()
         self.emit("state", state="attached", ue=ue.id, ip=ue.cell_ip)
         return ue.cell_ip, 0
+
+    def _address(self) -> str:
+        """The next address of the lab's core network: one pool for every cell, so two cells never
+        hand out the same one."""
+        pool = self.sim.__dict__.setdefault("core_ip_pool", [0])
+        n = pool[0]
+        pool[0] += 1
+        return f"10.84.{n // 250}.{n % 250 + 2}"
 
     def detach(self, ue) -> None:
         if self.ues.pop(ue.id, None) is not None:

@@ -8,6 +8,8 @@ and RM500Q: ``devices.quectel``.
 
 from __future__ import annotations
 
+import ipaddress
+
 from dataclasses import replace
 
 from .at import ATError, Reply, at_command
@@ -85,6 +87,10 @@ class BC95(QuectelModem):
             return f"+NCDP:{self.nv['ncdp']},{self.nv['ncdp_port']}" if self.nv["ncdp"] else "+NCDP:,5683"
         call.count(1, 2)
         host = call.str(0, max_len=64, min_len=1)
+        try:
+            ipaddress.IPv4Address(host)          # the platform's IPv4 address; the BC95 takes no names
+        except ValueError:
+            raise ATError("range") from None
         port = call.int(1, 1, 65535, default=5683)
         self.nv["ncdp"], self.nv["ncdp_port"] = host, port
         self.save(["ncdp", "ncdp_port"])

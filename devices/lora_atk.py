@@ -189,6 +189,9 @@ class ATKLora(RadioFaults, ATModule, Device):
         addr, netid = (payload[0] << 8) | payload[1], payload[2]
         mine = self.nv["addr"]
         if netid != self.nv["netid"] or not (addr == mine or addr == 0xFFFF or mine == 0xFFFF):
+            why = "netid" if netid != self.nv["netid"] else "address"
+            self.emit("frame.lost", bus="lora", reason=why, to=f"{addr >> 8:02X},{addr & 0xFF:02X}",
+                      netid=netid)        # heard on the air, not for this module: its UART stays quiet
             return
         self.uart_send("uart", payload[HEADER:])
 

@@ -149,8 +149,8 @@ class QuectelModem(Listening, RadioFaults, Cellular, FirmwareFaults, ATModule, D
             return self.r("+CFUN", str(self.nv["cfun"]))
         call.count(1, 2)
         fun = call.int(0, 0, 1)
-        if call.has(1):
-            call.int(1, 0, 1)
+        if len(call.args) > 1:
+            call.int(1, 0, 1)                    # given, it must be a 0/1 reset flag (not empty)
         self.nv["cfun"] = fun
         self.node.listening = fun == 1
         if fun == 0 and self.cell is not None:

@@ -441,7 +441,8 @@ class RadioMedium:
         ref = np.array([n.tech.ref_loss_db for n in cols])
         exp = np.array([n.tech.exponent for n in cols])
         d = np.maximum(rp.distances_m(a[:, None, :], b[None, :, :]), 1.0)
-        loss = rp.log_distance_loss_db(d, ref[None, :], exp[None, :])
+        loss = np.maximum(rp.log_distance_loss_db(d, ref[None, :], exp[None, :]),
+                          rp.friis_loss_db(d, cols[0].tech.nominal_hz))
         loss += wall_loss_matrix(a, b, plan["walls"], cols[0].tech.nominal_hz)
         return loss[0]
 
@@ -782,9 +783,13 @@ def wall_loss_matrix(a: np.ndarray, b: np.ndarray, walls, freq_hz: float) -> np.
 
 
 def link_loss_db(a, b, ref_db, exponent, key_a, key_b, sigma_db, walls, freq_hz) -> np.ndarray:
-    """Mean loss [len(a), len(b)]: log-distance by the receiver's model + walls + shadowing."""
+    """Mean loss [len(a), len(b)]: log-distance by the receiver's model (at least free space) + walls +
+    shadowing."""
     d = rp.distances_m(a[:, None, :], b[None, :, :])
-    loss = rp.log_distance_loss_db(d, ref_db[None, :], exponent[None, :])
+    # Never less than free space: a model fitted to long outdoor links (LoRa: 7.7 dB at 1 m) would
+    # otherwise make a bench link stronger than free space.
+    loss = np.maximum(rp.log_distance_loss_db(d, ref_db[None, :], exponent[None, :]),
+                      rp.friis_loss_db(np.maximum(d, 0.1), freq_hz))
     loss += wall_loss_matrix(a, b, walls, freq_hz)
     if sigma_db is not None:
         loss += rp.link_normals(key_a[:, None], key_b[None, :]) * sigma_db[None, :]

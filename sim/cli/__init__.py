@@ -128,6 +128,9 @@ def _serial(sp):
     sp.add_argument("--eol", choices=["crlf", "cr", "lf", "none"], default="crlf",
                     help="what Enter sends after the line (default crlf; none for HM-10 modules)")
     sp.add_argument("--hex", action="store_true", help="show what arrives as hex bytes")
+    sp.add_argument("--line-wait", type=float, default=15.0, metavar="S",
+                    help="with input from a pipe or file: how long a line waits for the module's final result "
+                    "(OK, ERROR, FAIL, a > prompt) before the next is sent, wall seconds (default 15)")
     sp.add_argument("--wait", type=float, default=1.0, metavar="S",
                     help="with input from a pipe or file: how long to keep listening after the last line, "
                     "wall seconds (default 1)")

@@ -73,9 +73,14 @@ class _Screen:
         self.typed = bytearray()
         self.lock = threading.Lock()
         self.at_line_start = True
+        self.heard = bytearray()               # what came since the last line was sent (piped mode)
+        self.arrived = threading.Condition()
 
     def incoming(self, data: bytes) -> None:
         text = render(data, self.as_hex)
+        with self.arrived:
+            self.heard += data
+            self.arrived.notify_all()
         with self.lock:
             if self.typed:
                 sys.stdout.write("\r\x1b[K")
@@ -153,7 +158,7 @@ def main(args) -> int:
                 sys.stderr.flush()
                 _interactive(sock, screen, eol, closed)
         else:
-            _piped(sock, eol, closed, args.wait)
+            _piped(sock, screen, eol, closed, args.wait, args.line_wait)
     finally:
         try:
             sock.shutdown(socket.SHUT_RDWR)
@@ -200,16 +205,37 @@ def _interactive(sock, screen: _Screen, eol: bytes, closed: threading.Event) -> 
                 screen.echo(chr(key))
 
 
-def _piped(sock, eol: bytes, closed: threading.Event, wait_s: float) -> None:
+#: What ends a command's answer: a final result, or a prompt for data. A piped line waits for one.
+FINALS = (b"OK", b"ERROR", b"FAIL", b">", b"SEND OK", b"SEND FAIL", b"+CME ERROR", b"+CMS ERROR", b"OK+")
+
+
+def _finished(heard: bytes) -> bool:
+    if heard.rstrip().endswith(b">"):
+        return True
+    return any(line.strip().startswith(final) for line in heard.splitlines() for final in FINALS)
+
+
+def _piped(sock, screen: "_Screen", eol: bytes, closed: threading.Event, wait_s: float, line_s: float) -> None:
+    """Send each line of the input in turn, each after the module has finished answering the one before
+    (a final result or a prompt, or ``line_s`` wall seconds): a module that is busy drops what comes."""
     for raw in sys.stdin.buffer:
         line = raw.rstrip(b"\r\n")
         if closed.is_set():
             return
+        with screen.arrived:
+            screen.heard.clear()
         # ^Z at the end of a line stands for Ctrl+Z (the end of a > prompt's data), sent without the line end
         if line.endswith(b"^Z"):
             sock.sendall(line[:-2] + b"\x1a")
         else:
             sock.sendall(line + eol)
+        deadline = time.monotonic() + line_s
+        with screen.arrived:
+            while not _finished(bytes(screen.heard)) and not closed.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                screen.arrived.wait(min(left, 0.1))
         time.sleep(0.05)
     deadline = time.monotonic() + max(0.0, wait_s)
     while time.monotonic() < deadline and not closed.is_set():
