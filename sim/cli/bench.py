@@ -23,8 +23,8 @@ def main(args) -> int:
         from ..bench.checks import main as checks
         return checks(args.sensors, until)
     if args.name == "viewer":
-        from ..bench.viewer import main as viewer
-        return viewer(args.sensors, parse_duration(args.until or "10m"))
+        from importlib import import_module       # the viewer package is reached by name only
+        return import_module("viewer.bench").main(args.sensors, parse_duration(args.until or "10m"))
     if args.name == "radio":
         if args.lora_nodes < 0 or args.zigbee_nodes < 0 or args.lora_nodes + args.zigbee_nodes < 1:
             print("iotlab bench radio: --lora-nodes and --zigbee-nodes must be >= 0, not both 0", file=sys.stderr)

@@ -55,8 +55,8 @@ def room_spec(devices: int, until_s: float) -> dict:
 
 
 def _build(devices: int, until_s: float, sinks=()):
-    from ..scenario.builder import build
-    from ..scenario.spec import Scenario
+    from sim.scenario.builder import build
+    from sim.scenario.spec import Scenario
     return build(Scenario.model_validate(room_spec(devices, until_s)), sinks=list(sinks))
 
 
