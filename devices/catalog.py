@@ -43,4 +43,6 @@ CATALOG = {
     "zigbee_cc2530": "devices.zigbee:CC2530Module",
     "zigbee_node": "devices.zigbee:ZigbeeKitNode",
     "microwave_oven": "devices.microwave:MicrowaveOven",
+    "devboard": "devices.board:DevBoard",
+    "lcd1602": "devices.board_lcd:LCD1602",
 }

@@ -1,5 +1,6 @@
-"""Amaranth HDL peripherals for the embedded room (planned; see the project's issue list).
+"""Amaranth HDL peripherals for the embedded room: GPIO, timer/PWM and UART (docs/hdl.md).
 
-Only ``hdl.bridge`` may import ``sim``; ``hdl.regmap`` will be plain data that both the
-RTL and the behavioural device models read.
+``hdl.regmap`` is plain data that both the RTL (``hdl.gpio``, ``hdl.timer``, ``hdl.uart``) and the
+behavioural models (``hdl.models``) read; only ``hdl.bridge`` may meet ``sim``. This package
+imports nothing on its own, so reading the register map does not load amaranth.
 """

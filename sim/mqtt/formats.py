@@ -46,13 +46,15 @@ class Command:
         return {"name": self.name, "args": self.args} if self.action == "command" else self.args
 
 
-#: The lab-wide topics under ``iotlab/<lab>/$sim/`` (every format): a fault in or out, a student's answer.
-SIM_TOPICS = ("fault", "answer")
+#: The lab-wide topics under ``iotlab/<lab>/$sim/`` (every format): a fault in or out, a student's answer,
+#: firmware for a board.
+SIM_TOPICS = ("fault", "answer", "flash")
 
 
 def sim_request(base: str, topic: str, payload: bytes) -> "Command | Message":
     """A Command for ``$sim/fault`` ({"action": "inject"|"clear", "target", "fault", "params"}) or
-    ``$sim/answer`` ({"task", "text"}), or the error reply for a bad one."""
+    ``$sim/answer`` ({"task", "text"}) or ``$sim/flash`` ({"target", "source", "name"}), or the error reply
+    for a bad one."""
     what = topic.rsplit("/", 1)[1]
     reply_topic, request_id = f"{topic}/result", None
 
@@ -66,6 +68,12 @@ def sim_request(base: str, topic: str, payload: bytes) -> "Command | Message":
     if not isinstance(body, dict) or not plain_id(body.get("id")):
         return answer({"ok": False, "error": "a request is a JSON object with an optional id (number or short text)"})
     request_id = body.get("id")
+    if what == "flash":
+        target, source, name = body.get("target"), body.get("source"), body.get("name", "main.py")
+        if not isinstance(target, str) or not isinstance(source, str) or not isinstance(name, str):
+            return answer({"ok": False, "error": 'a flash request is {"target": BOARD, "source": PYTHON TEXT, '
+                                                 '"name": FILE NAME}'})
+        return Command(target, "flash", {"source": source, "name": name}, answer, action="flash")
     if what == "answer":
         return Command("$sim", "answer", {"task": body.get("task"), "text": body.get("text")}, answer,
                        action="answer")

@@ -28,6 +28,7 @@ def build(scenario: Scenario, seed: int | None = None, sinks: Iterable = ()) -> 
     """A ready-to-run Simulation; ``sinks`` are subscribed before the first record."""
     seed = scenario.seed if seed is None else seed
     sim = Simulation(seed=seed, name=scenario.lab)
+    sim.scenario_dir = scenario._dir       # files a device names relative to the scenario (firmware)
     for sink in sinks:
         sim.trace.subscribe(sink)
     sim.environment = environment_of(scenario.environment, seed)
@@ -49,6 +50,7 @@ def build(scenario: Scenario, seed: int | None = None, sinks: Iterable = ()) -> 
     for event in scenario.environment.events:
         _announce(sim, event)
     sim.handlers["command"] = lambda msg: _command(sim, msg)
+    sim.handlers["flash"] = lambda msg: _flash(sim, msg)
     sim.handlers["fault.inject"] = sim.handlers["fault.clear"] = lambda msg: faults.handle_message(sim, msg)
     uart.install(sim)          # terminals (pty, TCP, the viewer's console) reach a UART through the inbox
     sim.scene = {
@@ -123,6 +125,17 @@ def _command(sim: Simulation, msg) -> dict:
     result = device.command(name, dict(args))
     sim.emit(device.id, "input", action="command", name=name, args=dict(args))
     return result
+
+
+def _flash(sim: Simulation, msg) -> dict:
+    """Inbox handler: ``{"source": TEXT, "name": FILE}`` loads firmware into a board and resets it."""
+    device = sim.devices.get(msg.target)
+    if device is None:
+        raise ValueError(f"no device {msg.target!r} in this lab; devices: {', '.join(sim.devices)}")
+    flash = getattr(device, "flash", None)
+    if flash is None:
+        raise ValueError(f"{device.id} is a {device.TYPE}: it takes no firmware")
+    return flash(msg.args.get("source"), str(msg.args.get("name") or "main.py"))
 
 
 def _fault_names(sim: Simulation) -> dict[str, list[str]]:

@@ -182,7 +182,8 @@ def load(path: str | Path, text: str | None = None, student: str | None = None) 
         raise ScenarioError(name, problems) from None
     if not scenario.lab:
         scenario.lab = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(name).stem).strip("-") or "lab"
-    problems = check(scenario, tree)
+    scenario._dir = str(Path(name).resolve().parent)
+    problems = check(scenario, tree) + _missing_files(scenario, tree)
     if problems:
         raise ScenarioError(name, problems)
     scenario._student = student or ""
@@ -192,6 +193,26 @@ def load(path: str | Path, text: str | None = None, student: str | None = None) 
         if problems:
             raise ScenarioError(name, problems)
     return scenario, tree
+
+
+def _missing_files(scenario: Scenario, tree: Any) -> list[Problem]:
+    """Parameters a device type names in ``FILE_PARAMS`` (a board's ``firmware``) are files relative to the
+    scenario file: each must be there."""
+    from .. import registry
+    from .problems import locate
+    problems = []
+    for i, dev in enumerate(scenario.devices):
+        try:
+            names = getattr(registry.load(dev.type), "FILE_PARAMS", ())
+        except KeyError:
+            continue
+        for key in names:
+            value = dev.params.get(key)
+            if isinstance(value, str) and value and not (Path(scenario._dir) / value).is_file():
+                problems.append(Problem(*locate(tree, ("devices", i, key)),
+                                        f"{key}: there is no file {value!r} (paths are relative to the scenario "
+                                        f"file, here {Path(scenario._dir) / value})"))
+    return problems
 
 
 def _default_lab(tree: Any, name: str) -> str:

@@ -307,6 +307,7 @@ class RadioSpec(Spec):
 class Scenario(Spec):
     """A training-room scenario: the room, its environment, its devices and wires, and a fault timeline."""
     _student: str = PrivateAttr("")          # whose variant this is (loader)
+    _dir: str = PrivateAttr("")              # the folder of the scenario file (loader): relative paths in it
     _variant: dict = PrivateAttr(default_factory=dict)
     name: str = Field(description="title shown to students", examples=["Sensor application room"])
     lab: str = Field("", pattern=r"^$|" + ID_PATTERN,

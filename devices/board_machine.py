@@ -1,0 +1,305 @@
+"""The MicroPython-style API a dev board's firmware sees: ``machine`` (Pin, Timer, PWM, ADC, UART, I2C,
+WDT, disable_irq/enable_irq, reset), ``time``/``utime`` (sleep, sleep_ms, sleep_us, ticks_ms, ticks_us,
+ticks_diff, ticks_add), ``micropython.const`` and ``lcd_i2c`` (an LCD1602 driver over a PCF8574 backpack,
+written against ``machine.I2C`` the way the common MicroPython driver is).
+
+Each board gets its own module objects, built by ``make_modules(board, runner)``; every call runs in the
+firmware thread while the simulation waits (see ``devices.board_runner``).
+"""
+
+from __future__ import annotations
+
+import math
+import types
+
+from . import board_lcdlib
+
+
+def make_modules(board, runner) -> dict[str, types.ModuleType]:
+    machine = types.ModuleType("machine")
+    utime = types.ModuleType("time")
+
+    def now_us() -> int:
+        return int(round(board.sim.env.now * 1_000_000))
+
+    def tick() -> None:
+        if board.rearm:
+            board.rearm = False
+            runner._arm()
+
+    # -- time ------------------------------------------------------------------------------------
+    def sleep_ms(ms):
+        runner.sleep(float(ms) / 1000.0)
+
+    utime.sleep_ms = sleep_ms
+    utime.sleep = lambda s: runner.sleep(float(s))
+    utime.sleep_us = lambda us: runner.sleep(float(us) / 1e6)
+    utime.ticks_ms = lambda: (now_us() // 1000) & 0x3FFFFFFF
+    utime.ticks_us = lambda: now_us() & 0x3FFFFFFF
+    utime.ticks_add = lambda t, d: (t + d) & 0x3FFFFFFF
+    utime.ticks_diff = lambda a, b: ((a - b + 0x20000000) & 0x3FFFFFFF) - 0x20000000
+    utime.time = lambda: now_us() // 1_000_000
+
+    # -- interrupts --------------------------------------------------------------------------------
+    class IRQ:
+        BOARD_API = True
+
+        def __init__(self, source, handler, trigger, priority):
+            self.source, self.handler, self.trig, self.priority = source, handler, trigger, priority
+            self.pending_flag, self.last_flags = False, 0
+
+        def trigger(self, value=None):
+            if value is not None:
+                self.trig = value
+            return self.trig
+
+        def flags(self):
+            return self.last_flags
+
+        def pending(self):
+            """True while the event waits for interrupts to be enabled again."""
+            return self.pending_flag
+
+        def clear(self):
+            """Drop a pending event (it will not run when interrupts are enabled)."""
+            self.pending_flag = False
+
+    def disable_irq():
+        tick()
+        state, board.irq_enabled = board.irq_enabled, False
+        return state
+
+    def enable_irq(state=True):
+        tick()
+        board.irq_enabled = bool(state)
+        if board.irq_enabled:
+            for irq in sorted((i for i in board.irq_list if i.pending_flag), key=lambda i: i.priority):
+                irq.pending_flag = False
+                reply = runner.run_handler(irq.handler, irq.source)
+                if reply[0] == "irq_crash":
+                    board.irq_crash(reply)
+
+    machine.disable_irq, machine.enable_irq = disable_irq, enable_irq
+    machine.reset = lambda: board.request_reset("machine.reset()")
+    machine.freq = lambda *a: board.p.clock_mhz * 1_000_000
+
+    # -- GPIO ----------------------------------------------------------------------------------------
+    class Pin:
+        BOARD_API = True
+        IN, OUT, OPEN_DRAIN = 0, 1, 2
+        PULL_UP, PULL_DOWN = 1, 2
+        IRQ_RISING, IRQ_FALLING = 1, 2
+
+        def __init__(self, id, mode=-1, pull=-1, value=None):
+            self.name = board.pin_name(id)
+            self.init(mode, pull, value)
+
+        def init(self, mode=-1, pull=-1, value=None):
+            if mode != -1:
+                board.pin_mode[self.name] = mode
+            if value is not None:
+                self.value(value)
+
+        def value(self, x=None):
+            tick()
+            if x is None:
+                return board.pin_read(self.name)
+            board.pin_write(self.name, 1 if x else 0)
+            return None
+
+        __call__ = value
+
+        def on(self):
+            self.value(1)
+
+        def off(self):
+            self.value(0)
+
+        def toggle(self):
+            self.value(0 if board.pin_read(self.name) else 1)
+
+        def irq(self, handler=None, trigger=3, priority=1, wake=None, hard=False):
+            board.irq_list[:] = [i for i in board.irq_list if i.source is not self and
+                                 getattr(i.source, "name", None) != self.name]
+            entry = IRQ(self, handler, trigger, priority)
+            if handler is not None:
+                board.irq_list.append(entry)
+            board.pin_irqs[self.name] = entry if handler is not None else None
+            return entry
+
+        def __repr__(self):
+            return f"Pin({self.name})"
+
+    machine.Pin = Pin
+
+    # -- timers and PWM ------------------------------------------------------------------------------
+    class Timer:
+        BOARD_API = True
+        ONE_SHOT, PERIODIC = 0, 1
+
+        def __init__(self, id=-1, **kwargs):
+            self.id, self.generation, self.irq_entry = id, 0, None
+            if kwargs:
+                self.init(**kwargs)
+
+        def init(self, mode=1, period=-1, freq=-1, callback=None, priority=2):
+            tick()
+            if freq is not None and freq > 0:
+                period_s = 1.0 / freq
+            elif period is not None and period > 0:
+                period_s = period / 1000.0
+            else:
+                raise ValueError("Timer.init needs period (ms) or freq (Hz)")
+            self.generation += 1
+            self.irq_entry = IRQ(self, callback, 0, priority)
+            board.start_timer(self, self.generation, period_s, mode == self.PERIODIC)
+
+        def deinit(self):
+            self.generation += 1
+
+    class PWM:
+        BOARD_API = True
+
+        def __init__(self, pin, freq=1000, duty_u16=0, duty=None):
+            self.name = pin.name if isinstance(pin, Pin) else board.pin_name(pin)
+            self._freq, self._duty = int(freq), 0
+            self.duty_u16(duty_u16 if duty is None else duty * 64)
+
+        def freq(self, value=None):
+            if value is None:
+                return self._freq
+            self._freq = int(value)
+            board.set_pwm(self.name, self._freq, self._duty / 65535)
+
+        def duty_u16(self, value=None):
+            tick()
+            if value is None:
+                return self._duty
+            self._duty = max(0, min(65535, int(value)))
+            board.set_pwm(self.name, self._freq, self._duty / 65535)
+
+        def duty(self, value=None):
+            if value is None:
+                return self._duty // 64
+            self.duty_u16(int(value) * 64)
+
+        def deinit(self):
+            board.set_pwm(self.name, self._freq, None)
+
+    machine.Timer, machine.PWM = Timer, PWM
+
+    # -- ADC -------------------------------------------------------------------------------------------
+    class ADC:
+        BOARD_API = True
+
+        def __init__(self, pin):
+            self.channel = board.adc_channel(pin.name if isinstance(pin, Pin) else pin)
+
+        def read(self):
+            tick()
+            return board.adc_read(self.channel)
+
+        def read_u16(self):
+            bits = board.p.adc_bits
+            raw = self.read()
+            return (raw << (16 - bits)) | (raw >> (2 * bits - 16)) if bits < 16 else raw >> (bits - 16)
+
+        def read_uv(self):
+            return int(round(self.read() * board.p.vref_v * 1e6 / (1 << board.p.adc_bits)))
+
+    machine.ADC = ADC
+
+    # -- UART --------------------------------------------------------------------------------------------
+    class UART:
+        BOARD_API = True
+
+        def __init__(self, id=0, baudrate=115200, bits=8, parity=None, stop=1, **kwargs):
+            if id != 0:
+                raise ValueError(f"UART({id}) does not exist; this board has UART0")
+            self.init(baudrate, bits, parity, stop)
+
+        def init(self, baudrate=115200, bits=8, parity=None, stop=1, **kwargs):
+            board.uart_config(int(baudrate), {None: "N", 0: "E", 1: "O"}.get(parity, "N"))
+
+        def write(self, buf):
+            tick()
+            data = buf.encode() if isinstance(buf, str) else bytes(buf)
+            board.uart_write(data)
+            return len(data)
+
+        def any(self):
+            return len(board.uart_rx)
+
+        def read(self, n=None):
+            if not board.uart_rx:
+                return None
+            n = len(board.uart_rx) if n is None else n
+            out = bytes(board.uart_rx[:n])
+            del board.uart_rx[:n]
+            return out
+
+        def readline(self):
+            rx = board.uart_rx
+            end = rx.find(b"\n")
+            return self.read(end + 1) if end >= 0 else self.read()
+
+    machine.UART = UART
+
+    # -- I2C ---------------------------------------------------------------------------------------------
+    class I2C:
+        BOARD_API = True
+
+        def __init__(self, id=0, scl=None, sda=None, freq=400000):
+            self.freq = int(freq)
+
+        def scan(self):
+            tick()
+            return board.i2c_scan()
+
+        def writeto(self, addr, buf, stop=True):
+            tick()
+            if board.i2c(addr, bytes(buf), 0) is None:
+                raise OSError(19, "ENODEV")
+            return len(buf)
+
+        def readfrom(self, addr, nbytes, stop=True):
+            tick()
+            data = board.i2c(addr, b"", int(nbytes))
+            if data is None:
+                raise OSError(19, "ENODEV")
+            return bytes(data)
+
+        def readfrom_into(self, addr, buf, stop=True):
+            buf[:] = self.readfrom(addr, len(buf))
+
+        def writeto_mem(self, addr, memaddr, buf, addrsize=8):
+            self.writeto(addr, bytes([memaddr]) + bytes(buf))
+
+        def readfrom_mem(self, addr, memaddr, nbytes, addrsize=8):
+            data = board.i2c(addr, bytes([memaddr]), int(nbytes))
+            if data is None:
+                raise OSError(19, "ENODEV")
+            return bytes(data)
+
+    machine.I2C = machine.SoftI2C = I2C
+
+    # -- watchdog ------------------------------------------------------------------------------------------
+    class WDT:
+        BOARD_API = True
+
+        def __init__(self, id=0, timeout=5000):
+            board.wdt_start(timeout / 1000.0)
+
+        def feed(self):
+            tick()
+            board.wdt_feed()
+
+    machine.WDT = WDT
+
+    micropython = types.ModuleType("micropython")
+    micropython.const = lambda x: x
+    micropython.alloc_emergency_exception_buf = lambda n: None
+    lcd = types.ModuleType("lcd_i2c")
+    lcd.I2cLcd = board_lcdlib.I2cLcd
+    return {"machine": machine, "time": utime, "utime": utime, "micropython": micropython, "math": math,
+            "lcd_i2c": lcd}

@@ -1,0 +1,28 @@
+"""``iotlab flash LAB BOARD FILE.py``: load firmware into a dev board of a running lab, over MQTT (it resets)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .remote import RemoteError, request
+
+
+def main(args) -> int:
+    path = Path(args.file)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"iotlab flash: cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+        return 2
+    body = {"target": args.board, "source": source, "name": path.name}
+    try:
+        answer = request(args.mqtt, args.lab, "flash", body, args.timeout)
+    except RemoteError as exc:
+        print(f"iotlab flash: {exc}", file=sys.stderr)
+        return 1
+    if not answer.get("ok"):
+        print(f"iotlab flash: the lab refused it: {answer.get('error', answer)}", file=sys.stderr)
+        return 2
+    print(f"{args.lab}: {path.name} flashed into {args.board} (it resets)")
+    return 0
