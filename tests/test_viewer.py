@@ -553,3 +553,43 @@ def test_a_console_that_only_listens_leaves_the_trace_as_it_was(tmp_path):
     assert plain.count(b'"bus":"uart"') > 3 and plain.count(b"frame.lost") > 0
     assert run("watched", "console") == plain
     assert run("failed", "fails") == plain
+
+
+# -- a board's LEDs and LCD ------------------------------------------------------------------------------------
+def test_a_boards_leds_and_its_lcd_show_what_the_trace_says():
+    from viewer import icons
+    from viewer.plan import LCD_LIT, led_colour, led_spots
+
+    ring = RingSink(200_000)
+    sim = lab("embedded-lab", sinks=[ring])
+    try:
+        shot = Snapshot(sim, 30.0)
+        sim.run(12.25)                        # blink's LED1 toggles every 500 ms from on at 0 s
+        image = shot.render()
+        v = shot.viewer
+        outputs = [r for r in ring.of_kind("output") if r.get("output") == "LED1" and r["src"] == "blink"]
+        assert outputs[-1]["on"] is True and v.state.leds["blink"]["LED1"] == 1.0
+        devices = {d["id"]: d for d in sim.scene["devices"]}
+        checked = 0
+        for dev_id, leds in v.state.leds.items():
+            dev = devices[dev_id]
+            x, y = v.view.to_screen(dev["pos_m"])
+            r = icons.radius_for(v.view.scale, dev["family"])
+            for name, centre in zip(sorted(leds), led_spots(x, y, r, len(leds))):
+                assert tuple(image.get_at(centre))[:3] == led_colour(leds[name]), (dev_id, name)
+                checked += 1
+        assert checked >= 4                   # LED1, LED2, LED3 (PWM), the relay
+        assert tuple(image.get_at(led_spots(*v.view.to_screen(devices["blink"]["pos_m"]),
+                                            icons.radius_for(v.view.scale, "mcu"), 1)[0]))[:3] == led_colour(1.0)
+        # the LCD panel holds the last `lcd` record's two lines, 16 characters each
+        last = [r for r in ring.of_kind("lcd") if r["src"] == "lcd1"][-1]
+        assert last["line1"].strip()
+        assert v.state.lcd_lines("lcd1") == (last["line1"].ljust(16)[:16], last["line2"].ljust(16)[:16])
+        rect = v.plan_renderer.lcd_rect(*v.plan_renderer.positions(v.view, "room")["lcd1"])
+        assert tuple(image.get_at((rect.x + 1, rect.y + 1)))[:3] == LCD_LIT
+        # the inspector of a board lists its pins, of the display its text
+        for selected in ("blink", "breathe", "lcd1"):
+            v.selected = selected
+            shot.render()
+    finally:
+        sim.close()

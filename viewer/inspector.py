@@ -8,6 +8,7 @@ import pygame
 
 from . import icons, style
 from .console import uart_ports
+from .plan import LCD_LIT, LCD_TEXT, LCD_UNLIT, led_colour
 from .readings import format_reading, split_unit
 from .state import details
 from .widgets import button, fit_button, sparkline, wrap
@@ -138,6 +139,7 @@ def _device(v, col: Column) -> None:
             col.y += 24
 
     _outputs(v, col, dev)
+    _pins_and_display(v, col, dev)
 
     faults = state.active_faults(dev.id)
     col.heading(words("active_faults"))
@@ -231,6 +233,38 @@ def _outputs(v, col: Column, dev) -> None:
     for mine, other, other_port in feeders:
         on = bool(state.outputs.get(other, {}).get(other_port))
         _switch_row(v, col, f"{mine} ← {words('switched_by')} {other}.{other_port}", on, other, other_port)
+
+
+def _pins_and_display(v, col: Column, dev) -> None:
+    """A board's named outputs (LEDs, relay, PWM duty) and the lines on a character display."""
+    words, state = v.words, v.state
+    leds = state.leds.get(dev.id)
+    if leds:
+        col.heading(words("pins"))
+        for name in sorted(leds):
+            level = leds[name]
+            if 0 < level < 1:
+                text, colour = f"PWM {level * 100:.1f} %", style.family_colour("actuators")
+            else:
+                text = words("on").upper() if level else words("off")
+                colour = style.family_colour("actuators") if level else style.TEXT_DIM
+            y = col.y
+            if col.visible(col.line):
+                pygame.draw.circle(v.surface, led_colour(level), (col.x + 5, y + col.line // 2), 4)
+            col.pair(f"   {name}", text, colour)
+    lines = state.lcd_lines(dev.id)
+    if lines is not None:
+        col.heading(words("lcd"))
+        record = state.lcd[dev.id]
+        line = v.fonts.line_height("mono")
+        rect = pygame.Rect(col.x, col.y + 2, v.fonts.size("M" * 16, "mono")[0] + 8, 2 * line + 6)
+        if col.visible(rect.height + 6):
+            v.surface.fill(LCD_LIT if record.get("backlight", True) else LCD_UNLIT, rect)
+            for i, text in enumerate(lines):
+                v.surface.blit(v.fonts.text(text, "mono", LCD_TEXT), (rect.x + 4, rect.y + 3 + i * line))
+        col.y += rect.height + 6
+        if not record.get("backlight", True):
+            col.text(words("backlight_off"), style.TEXT_DIM)
 
 
 def _switch_row(v, col: Column, text: str, on: bool, device: str, port: str) -> None:

@@ -1,4 +1,5 @@
-"""The room plan: floor, walls by material, benches, wires by signal form, devices, frames in flight.
+"""The room plan: floor, walls by material, benches, wires by signal form, devices, frames in flight,
+a board's LEDs (a dot per named output, lit or dark) and a character display's lines.
 
 What does not move (floor, walls, benches, wires) is drawn once per view into a surface
 and blitted each frame; devices, labels, state rings, radio links and frames are drawn
@@ -20,6 +21,28 @@ from .view import View
 
 
 LEADER = (60, 64, 74)
+LED_R = 4                          # an LED dot's radius in pixels
+LED_LIT = (255, 64, 40)
+LED_DARK = (92, 44, 40)
+LED_COLUMN = 3                     # dots per column, right of the icon
+LCD_CHARS = 16
+LCD_LIT = (132, 196, 60)           # an LCD1602's backlit green, its text black
+LCD_UNLIT = (70, 96, 48)
+LCD_TEXT = (14, 22, 10)
+
+
+def led_spots(x: int, y: int, r: int, count: int) -> list[tuple[int, int]]:
+    """Centres of a device's ``count`` LED dots, in columns right of its icon (centre x, y, radius r),
+    clear of the ring an output that is on draws around the icon."""
+    step = 2 * LED_R + 3
+    return [(x + r + 10 + LED_R + (i // LED_COLUMN) * step, y - r + LED_R + (i % LED_COLUMN) * step)
+            for i in range(count)]
+
+
+def led_colour(level: float) -> tuple[int, int, int]:
+    """Dark to lit by the output's level (a PWM duty lights it in between)."""
+    level = max(0.0, min(1.0, level))
+    return tuple(int(d + (l - d) * level) for d, l in zip(LED_DARK, LED_LIT))  # type: ignore[return-value]
 
 
 class Plan:
@@ -157,7 +180,8 @@ class Plan:
         """Place the labels again when the view changes, or (at most once a second) when more devices
         have a reading to show."""
         view_key = (round(view.scale, 3), view.area, plan, self.fonts.lang)
-        key = view_key + (len(state.last_sample), len(state.outputs), len(state.faults))
+        key = view_key + (len(state.last_sample), len(state.outputs), len(state.faults), len(state.leds),
+                          len(state.lcd))
         if key == self._labels_key:
             return
         if self._labels_key is not None and self._labels_key[:4] == view_key and 0 <= now - self._labels_at < 1.0:
@@ -180,6 +204,7 @@ class Plan:
                 lines = 2
             items.append((dev_id, x, y, r, width + 8, lines * line + 4))
         icon_boxes = [(x - r - 2, y - r - 2, 2 * r + 4, 2 * r + 4) for x, y, r in positions.values()]
+        icon_boxes += self._indicator_boxes(state, positions)
         if plan == "room" and view.scale > 25:
             for bench in self.scene.benches:
                 text = bench.get("label") or ""
@@ -232,6 +257,8 @@ class Plan:
         sprites = self._sprites(view, plan, positions, area)
         target.blits(sprites, doreturn=False)
         icons_drawn = len(sprites)
+        self._leds(target, state, positions)
+        self._lcds(target, state, positions)
         for dev_id, faults in state.faults.items():
             if faults and dev_id in positions:
                 x, y, r = positions[dev_id]
@@ -249,6 +276,54 @@ class Plan:
         self._scale_bar(target, view)
         target.set_clip(None)
         self.counts = {"icons": icons_drawn, "wires": wires, "dots": dots, "labels": drawn_labels, "marks": marks}
+
+    # -- a board's LEDs and a character display --------------------------------------------------------
+    def lcd_rect(self, x: int, y: int, r: int) -> pygame.Rect:
+        """Where a device's LCD panel goes: centred above its icon."""
+        w = self.fonts.size("M" * LCD_CHARS, "mono")[0]
+        rect = pygame.Rect(0, 0, w + 8, 2 * self.fonts.line_height("mono") + 6)
+        rect.midbottom = (x, y - r - 6)
+        return rect
+
+    def _indicator_boxes(self, state: LabState, positions) -> list[tuple[int, int, int, int]]:
+        """The LED dots and LCD panels, as boxes the labels keep clear of."""
+        boxes = []
+        for dev_id, leds in state.leds.items():
+            if dev_id in positions and leds:
+                spots = led_spots(*positions[dev_id], len(leds))
+                xs, ys = [p[0] for p in spots], [p[1] for p in spots]
+                boxes.append((min(xs) - LED_R - 1, min(ys) - LED_R - 1, max(xs) - min(xs) + 2 * LED_R + 3,
+                              max(ys) - min(ys) + 2 * LED_R + 3))
+        for dev_id in state.lcd:
+            if dev_id in positions:
+                boxes.append(tuple(self.lcd_rect(*positions[dev_id])))
+        return boxes
+
+    def _leds(self, target, state: LabState, positions) -> None:
+        for dev_id, leds in state.leds.items():
+            if dev_id not in positions or not leds:
+                continue
+            names = sorted(leds)
+            for name, centre in zip(names, led_spots(*positions[dev_id], len(names))):
+                level = leds[name]
+                if level > 0:
+                    pygame.draw.circle(target, (255, 196, 170), centre, LED_R + 2)     # glow
+                pygame.draw.circle(target, led_colour(level), centre, LED_R)
+                if level <= 0:
+                    pygame.draw.circle(target, icons.OUTLINE, centre, LED_R, 1)
+
+    def _lcds(self, target, state: LabState, positions) -> None:
+        for dev_id, record in state.lcd.items():
+            if dev_id not in positions:
+                continue
+            lines = state.lcd_lines(dev_id, LCD_CHARS)
+            rect = self.lcd_rect(*positions[dev_id])
+            pygame.draw.rect(target, icons.OUTLINE, rect.inflate(4, 4), border_radius=3)
+            target.fill(LCD_LIT if record.get("backlight", True) else LCD_UNLIT, rect)
+            line = self.fonts.line_height("mono")
+            for i, text in enumerate(lines or ()):
+                if text.strip():
+                    target.blit(self.fonts.text(text, "mono", LCD_TEXT), (rect.x + 4, rect.y + 3 + i * line))
 
     def _draw_leaders(self, target, view, positions) -> None:
         ox, oy = view.origin()

@@ -4,7 +4,8 @@
 keeps a reference (it never raises into the trace bus, so the other sinks always get
 every record). ``LabState.ingest`` then turns the batches into what the plan and the
 panels show: each device's last reading and recent history, its recent frames, active
-faults, output states, online/offline, and the latest record of every kind it emitted
+faults, output states (and the level of each named output: an LED dot on the plan),
+the lines of a character display (``lcd`` records), online/offline, and the latest record of every kind it emitted
 (so records of kinds the viewer has never heard of still reach the inspector).
 """
 
@@ -50,6 +51,8 @@ class LabState:
         self.frames: dict[str, collections.deque[Record]] = {}
         self.faults: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
         self.outputs: dict[str, dict[str, bool]] = {}
+        self.leds: dict[str, dict[str, float]] = {}   # device -> named output -> level 0..1 (on/off or PWM duty)
+        self.lcd: dict[str, Record] = {}               # device -> its latest ``lcd`` record
         self.offline: dict[str, set[str]] = {}
         self.latest: dict[str, dict[str, Record]] = {}
         self.kinds: collections.Counter[str] = collections.Counter()
@@ -97,7 +100,14 @@ class LabState:
                 self.faults.get(src, {}).pop((record.get("fault", "?"), record.get("target", src)), None)
                 self.changed += 1
             elif kind == "output":
-                self.outputs.setdefault(src, {})[str(record.get("output", ""))] = bool(record.get("on"))
+                name = str(record.get("output", ""))
+                level = _level(record)
+                self.outputs.setdefault(src, {})[name] = bool(record.get("on")) if level is None else level > 0
+                if name and level is not None:
+                    self.leds.setdefault(src, {})[name] = level
+                self.changed += 1
+            elif kind == "lcd":
+                self.lcd[src] = record
                 self.changed += 1
             elif kind == "state" and record.get("state") in ("online", "offline"):
                 where = self.offline.setdefault(src, set())
@@ -122,6 +132,13 @@ class LabState:
 
     def active_faults(self, device: str) -> dict[tuple[str, str], dict[str, Any]]:
         return self.faults.get(device, {})
+
+    def lcd_lines(self, device: str, width: int = 16) -> tuple[str, str] | None:
+        """The two lines a character display shows (padded or cut to ``width``), or None."""
+        record = self.lcd.get(device)
+        if record is None:
+            return None
+        return tuple(str(record.get(key) or "")[:width].ljust(width) for key in ("line1", "line2"))  # type: ignore[return-value]
 
     def readings(self, device: str) -> dict[str, float]:
         record = self.last_sample.get(device)
@@ -154,6 +171,17 @@ class LabState:
                 break
         out.reverse()
         return out
+
+
+def _level(record: Record) -> float | None:
+    """How lit a named output is: 1 or 0 from ``on``, the duty of a PWM output, None when neither."""
+    on = record.get("on")
+    if on is not None:
+        return 1.0 if on else 0.0
+    duty = record.get("pwm_duty")
+    if isinstance(duty, (int, float)) and not isinstance(duty, bool):
+        return max(0.0, min(1.0, float(duty)))
+    return None
 
 
 def readings_of(record: Record) -> dict[str, float]:
