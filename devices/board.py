@@ -16,6 +16,8 @@ message while running, which resets the board. Records: ``output`` (a pin's leve
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from importlib import import_module
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -60,6 +62,12 @@ class DevBoardParams(DeviceParams):
                              "before the CPU counts as stuck")
     heap_kb: int = Field(96, ge=8, le=4096, description="heap for firmware data, KB (past it: MemoryError)")
     boot_ms: float = Field(50.0, ge=0, le=10000, description="time from a reset to the firmware starting, ms")
+    peripherals: dict[Literal["uart0"], Literal["behavioural", "rtl", "uart_baud_bug"]] = Field(
+        default_factory=dict, description="per peripheral, the model that runs it: behavioural (default, fast), "
+        "rtl (the Amaranth RTL co-simulated cycle by cycle, hdl/) or an HDL exercise's variant (uart_baud_bug)",
+        examples=[{"uart0": "rtl"}])
+    uart_clock_hz: int = Field(921_600, ge=10_000, le=600_000_000, description="clock of an RTL UART, Hz: "
+                               "DIVISOR = clock / baud (921.6 kHz: 8 clocks a bit at 115200)")
     SUPPLY_RANGE_V: ClassVar = (4.5, 5.5)
 
 
@@ -106,6 +114,7 @@ class DevBoard(FirmwareFaults, UartPort, Device):
         self.uart_rx = bytearray()
         self._wdt: list | None = None
         self._reset_reason = ""
+        self._uport, self._udiv = None, 0
 
     # -- life cycle ---------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -372,7 +381,43 @@ class DevBoard(FirmwareFaults, UartPort, Device):
         del self.uart_rx[:-RX_BUFFER]
 
     def uart_write(self, data: bytes) -> None:
-        self.uart_send("uart0", data)
+        model = self.p.peripherals.get("uart0", "behavioural")
+        if model == "behavioural" or not data:
+            self.uart_send("uart0", data)
+        else:
+            self._uart_rtl(model, data)
+
+    def _uart_rtl(self, model: str, data: bytes) -> None:
+        """Bytes out through the RTL UART: pushed into its TX FIFO, the TX line decoded at the bit time the
+        peripheral really keeps; they go on the wire at that rate (a receiver at the nominal baud hears what a
+        wrong bit time does to them)."""
+        port = self._uport
+        if port is None:
+            hdl = import_module("hdl.models")        # amaranth only behind hdl.models, loaded by name
+            port = self._uport = hdl.open_port("uart" if model == "rtl" else model, "rtl")
+            self._uregs = hdl.REGMAPS["uart"]
+        regs, clk = self._uregs, self.p.uart_clock_hz
+        txdata, status, st = regs.reg("TXDATA").addr, regs.reg("STATUS").addr, regs.reg("STATUS")
+        full, busy = 1 << st.field("TX_FULL").lsb, 1 << st.field("TX_BUSY").lsb
+        divisor = max(2, min(0xFFFF, round(clk / self.baud)))
+        if divisor != self._udiv:
+            port.write(regs.reg("DIVISOR").addr, divisor)
+            self._udiv = divisor
+        port.changes()
+        for byte in data:
+            while port.read(status) & full:
+                pass
+            port.write(txdata, byte)
+        while port.read(status) & busy:
+            pass
+        done = port.cycle
+        edges = [(c, v) for c, k, v in port.changes() if k == "tx"]
+        falls = [c for c, v in edges if v == 0]
+        if not falls:
+            return
+        n = len(data)
+        bit = max(1, round((done - falls[0] - (n - 1)) / (10 * n)))
+        self.uart_send("uart0", _decode_line(edges, bit), line=(clk / bit, "N"))
 
     def i2c(self, address: int, write: bytes, read: int) -> bytes | None:
         return i2c_transfer(self, "i2c", int(address), write, read)
@@ -402,6 +447,24 @@ class DevBoard(FirmwareFaults, UartPort, Device):
                 self.emit("watchdog", reason="WDT not fed", file=self.filename)
                 self._reset("watchdog")
                 return
+
+
+def _decode_line(edges: list, bit: int) -> bytes:
+    """The 8N1 bytes on a TX line given as (cycle, level) changes (idle high), ``bit`` cycles a bit, sampled
+    mid-bit."""
+    cycles = [c for c, _ in edges]
+
+    def level(cycle: int) -> int:
+        i = bisect_right(cycles, cycle)
+        return edges[i - 1][1] if i else 1
+
+    out, pos = bytearray(), -1
+    for c, v in edges:
+        if v or c <= pos:
+            continue
+        out.append(sum(level(c + bit // 2 + (i + 1) * bit) << i for i in range(8)))
+        pos = c + bit // 2 + 9 * bit
+    return bytes(out)
 
 
 class _Api:

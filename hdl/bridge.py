@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from amaranth.sim import Simulator
 
-from .models import Port
+from .models import VARIANTS, Port
 from .testbench import CLOCK_PERIOD, component
 
 _BUS = ("addr", "w_data", "w_stb", "r_stb")
@@ -25,7 +25,7 @@ _OUTPUTS = {"gpio": ("pins_o", "pins_oe", "irq", "active"), "timer": ("pwm", "ir
 
 class RtlPort(Port):
     def __init__(self, name: str, dut=None, vcd: str | None = None):
-        super().__init__(name)
+        super().__init__(VARIANTS.get(name, name))
         self.dut = dut if dut is not None else component(name)()
         self._op: dict | None = None
         self._sample = None

@@ -277,9 +277,18 @@ class ModelPort(Port):
         return r_data, outs
 
 
+#: Variants of a peripheral that exist only as RTL (the exercises), and the peripheral they stand in for.
+VARIANTS = {"uart_baud_bug": "uart"}
+#: Register maps by peripheral name, for boards that drive a ``Port`` (addresses, field bits).
+REGMAPS = {"gpio": GPIO, "timer": TIMER, "uart": UART}
+
+
 def open_port(name: str, model: str = "behavioural") -> Port:
-    """A board's peripheral: ``model: behavioural`` (default, fast) or ``model: rtl`` (co-simulated)."""
+    """A board's peripheral: ``model: behavioural`` (default, fast) or ``model: rtl`` (co-simulated).
+    ``name`` may be a variant (``VARIANTS``, e.g. ``uart_baud_bug``): RTL only, behind its peripheral's port."""
     if model == "behavioural":
+        if name in VARIANTS:
+            raise ValueError(f"{name} exists only as RTL: open it with model rtl")
         return ModelPort(name)
     if model == "rtl":
         from importlib import import_module
