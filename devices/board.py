@@ -23,11 +23,11 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sim.buses import i2c_transfer
+from sim.buses import i2c_transfer, uart_line
 from sim.device import Device, DeviceParams
 from sim.fault_effects import FirmwareFaults
 from sim.ports import bus, input_of, source
-from sim.uart import UartPort, uart_port
+from sim.uart import UartPort, text_of, uart_port
 
 from .board_machine import make_modules
 from .board_runner import BoardReset, Runner
@@ -38,6 +38,9 @@ KEYS = ("KEY1", "KEY2")
 PINS = LEDS + KEYS + ("BUZZER", "RELAY", "A0", "A1", "A2", "A3")
 ANALOG = 4
 RX_BUFFER = 1024
+#: A line the terminal hears with no newline in this many bytes is traced as one (``uart.heard``).
+HEARD_MAX = 80
+HEARD_IDLE_S = 0.05
 RISING, FALLING = 1, 2
 
 
@@ -77,7 +80,7 @@ class DevBoard(FirmwareFaults, UartPort, Device):
     TITLE, TITLE_ZH = "MCU dev board (MicroPython-style firmware)", "单片机开发板 (MicroPython 风格固件)"
     SUPPLY_RANGE_V, CURRENT_MA = (4.5, 5.5), 80.0
     Params = DevBoardParams
-    TRACE_FIELDS = ("output", "on", "pwm_duty", "line", "file", "error")
+    TRACE_FIELDS = ("output", "on", "pwm_duty", "line", "file", "error", "heard")
     FILE_PARAMS = ("firmware",)          # checked by the loader: relative to the scenario file
     COMMANDS = {"press": "key: KEY1 or KEY2, hold_ms: how long (default 150)",
                 "reset": "press the reset button"}
@@ -379,6 +382,31 @@ class DevBoard(FirmwareFaults, UartPort, Device):
     def uart_receive(self, port: str, data: bytes) -> None:
         self.uart_rx += data
         del self.uart_rx[:-RX_BUFFER]
+
+    def _uart_deliver(self, port: str, data: bytes, tx: tuple[int, str], configured: tuple[int, str]) -> None:
+        super()._uart_deliver(port, data, tx, configured)
+        if port == "uart0" and self.powered:
+            self._hear(uart_line(data, tx[0], tx[1], configured[0], configured[1])[0])
+
+    def _hear(self, heard: bytes) -> None:
+        """What a terminal at UART0's configured baud decodes, one ``uart.heard`` record a line (``heard``: the
+        line without its CR LF). Bytes with no newline after them are a line too once the line has been quiet
+        HEARD_IDLE_S, or HEARD_MAX of them have come (garbage seldom holds a newline)."""
+        buf = self.__dict__.setdefault("_heard", bytearray())
+        for byte in heard:
+            if byte == 10 or len(buf) >= HEARD_MAX:
+                self._heard_line()
+                if byte == 10:
+                    continue
+            buf.append(byte)
+        self._heard_gen = gen = getattr(self, "_heard_gen", 0) + 1
+        if buf:
+            self.sim.env.timeout(HEARD_IDLE_S).callbacks.append(
+                lambda _e: gen == self._heard_gen and self._heard and self._heard_line())
+
+    def _heard_line(self) -> None:
+        self.emit("uart.heard", port="uart0", heard=text_of(bytes(self._heard).rstrip(b"\r")))
+        self._heard.clear()
 
     def uart_write(self, data: bytes) -> None:
         model = self.p.peripherals.get("uart0", "behavioural")

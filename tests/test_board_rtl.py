@@ -36,3 +36,33 @@ def test_the_baud_bug_garbles_the_serial_output(lab, tmp_path):
     assert out and out != b"hello\r\n" * 5
     assert b"hello" not in out
     assert frames and frames[0][1] == "68 65 6C 6C 6F 0D 0A"    # sent right, at the wrong bit time
+
+
+def _exercise(tmp_path, model: str):
+    from pathlib import Path
+
+    from sim.scenario import build, load
+    src = Path(__file__).parent.parent / "scenarios" / "exercises" / "hdl-uart-bug.yaml"
+    fw = (src.parent.parent / "firmware" / "hello_uart.py").resolve()
+    text = src.read_text().replace("../firmware/hello_uart.py", str(fw)).replace("{uart0: uart_baud_bug}",
+                                                                                  f"{{uart0: {model}}}")
+    path = tmp_path / "hdl-uart-bug.yaml"
+    path.write_text(text)
+    scenario, _ = load(path)
+    sim = build(scenario)
+    heard = []
+    sim.trace.subscribe(lambda r: r["kind"] == "uart.heard" and heard.append((r["t"], r["heard"])))
+    sim.run(scenario.duration)
+    results = {r.id: r.status for r in sim.grader.finish(sim.now)}
+    sim.close()
+    return results, heard
+
+
+def test_the_hdl_exercise_fails_with_the_bug_and_passes_with_the_fixed_uart(tmp_path):
+    bug, heard_bug = _exercise(tmp_path, "uart_baud_bug")
+    assert bug == {"readable": "fail"}
+    assert heard_bug and all(text != "hello" for _, text in heard_bug)
+    fixed, heard_ok = _exercise(tmp_path, "rtl")
+    assert fixed == {"readable": "pass"}
+    assert [text for _, text in heard_ok] == ["hello"] * 5
+    assert _exercise(tmp_path, "uart_baud_bug") == (bug, heard_bug)     # deterministic

@@ -77,6 +77,8 @@ class State:
             values[(src, "error")] = int("error" in record)
         elif kind == "alarm":
             values[(record.get("device", src), "alarm")] = int(record.get("state") == "raised")
+        elif kind == "uart.heard":
+            values[(src, "heard")] = record.get("heard")
         elif kind == "input":
             values[(src, "commands")] = (values.get((src, "commands")) or 0) + 1
 

@@ -17,7 +17,7 @@ def _position(tree, loc: tuple, offset: int) -> tuple[int, int]:
 
 #: Record kinds event() can wait for.
 KINDS = ("sample", "event", "alarm", "rule", "state", "output", "input", "input.error", "answer", "fault.on",
-         "fault.off", "frame.tx", "frame.rx", "frame.lost", "env.event", "tcp.connect", "tcp.close", "at.cmd",
+         "fault.off", "frame.tx", "frame.rx", "frame.lost", "uart.heard", "env.event", "tcp.connect", "tcp.close", "at.cmd",
          "at.error", "run.start")
 
 
