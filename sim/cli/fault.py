@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from .remote import RemoteError, request
+from .remote import ask
 
 
 def _value(text: str):
@@ -25,13 +25,8 @@ def main(args) -> int:
             return 2
         params[key] = _value(value)
     body = {"action": args.action, "target": args.target, "fault": args.fault, "params": params}
-    try:
-        answer = request(args.mqtt, args.lab, "fault", body, args.timeout)
-    except RemoteError as exc:
-        print(f"iotlab fault: {exc}", file=sys.stderr)
-        return 1
-    if not answer.get("ok"):
-        print(f"iotlab fault: the lab refused it: {answer.get('error', answer)}", file=sys.stderr)
-        return 2
+    answer = ask("fault", args, "fault", body)
+    if isinstance(answer, int):
+        return answer
     print(f"{args.lab}: {args.fault} {'injected into' if args.action == 'inject' else 'cleared on'} {args.target}")
     return 0

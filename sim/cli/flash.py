@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .remote import RemoteError, request
+from .remote import ask
 
 
 def main(args) -> int:
@@ -16,13 +16,8 @@ def main(args) -> int:
         print(f"iotlab flash: cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
         return 2
     body = {"target": args.board, "source": source, "name": path.name}
-    try:
-        answer = request(args.mqtt, args.lab, "flash", body, args.timeout)
-    except RemoteError as exc:
-        print(f"iotlab flash: {exc}", file=sys.stderr)
-        return 1
-    if not answer.get("ok"):
-        print(f"iotlab flash: the lab refused it: {answer.get('error', answer)}", file=sys.stderr)
-        return 2
+    answer = ask("flash", args, "flash", body)
+    if isinstance(answer, int):
+        return answer
     print(f"{args.lab}: {path.name} flashed into {args.board} (it resets)")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 import uuid
@@ -67,3 +68,17 @@ def request(url: str | None, lab: str, what: str, body: dict, timeout_s: float =
         client.disconnect()
     got.pop("id", None)
     return got
+
+
+def ask(command: str, args, what: str, body: dict, refusal: str = "the lab refused it: ") -> dict | int:
+    """``request`` for a command's ``main``: the lab's answer, or the exit code after printing why not
+    (1: the lab could not be reached, 2: it refused)."""
+    try:
+        answer = request(args.mqtt, args.lab, what, body, args.timeout)
+    except RemoteError as exc:
+        print(f"iotlab {command}: {exc}", file=sys.stderr)
+        return 1
+    if not answer.get("ok"):
+        print(f"iotlab {command}: {refusal}{answer.get('error', answer)}", file=sys.stderr)
+        return 2
+    return answer
