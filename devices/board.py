@@ -16,7 +16,7 @@ message while running, which resets the board. Records: ``output`` (a pin's leve
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from contextlib import nullcontext
 from importlib import import_module
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -409,43 +409,44 @@ class DevBoard(FirmwareFaults, UartPort, Device):
         self._heard.clear()
 
     def uart_write(self, data: bytes) -> None:
-        model = self.p.peripherals.get("uart0", "behavioural")
-        if model == "behavioural" or not data:
+        if self.p.peripherals.get("uart0", "behavioural") == "behavioural" or not data:
             self.uart_send("uart0", data)
         else:
-            self._uart_rtl(model, data)
+            with self.runner.native() if self.runner is not None else nullcontext():
+                self._uart_rtl(data)
 
-    def _uart_rtl(self, model: str, data: bytes) -> None:
+    def _hdl_uart(self):
+        """The RTL UART behind UART0 (opened on first use), with DIVISOR = uart_clock_hz / baud."""
+        model = self.p.peripherals.get("uart0", "behavioural")
+        if model == "behavioural":
+            return None
+        if self._uport is None:
+            hdl = import_module("hdl.models")        # amaranth only behind hdl.models, loaded by name
+            self._uport = hdl.open_port("uart" if model == "rtl" else model, "rtl")
+            self._udrv = import_module("hdl.driver")
+        divisor = max(2, min(0xFFFF, round(self.p.uart_clock_hz / self.baud)))
+        if divisor != self._udiv:
+            self._udrv.uart_divisor(self._uport, divisor)
+            self._udiv = divisor
+        return self._uport
+
+    def _uart_rtl(self, data: bytes) -> None:
         """Bytes out through the RTL UART: pushed into its TX FIFO, the TX line decoded at the bit time the
         peripheral really keeps; they go on the wire at that rate (a receiver at the nominal baud hears what a
         wrong bit time does to them)."""
-        port = self._uport
-        if port is None:
-            hdl = import_module("hdl.models")        # amaranth only behind hdl.models, loaded by name
-            port = self._uport = hdl.open_port("uart" if model == "rtl" else model, "rtl")
-            self._uregs = hdl.REGMAPS["uart"]
-        regs, clk = self._uregs, self.p.uart_clock_hz
-        txdata, status, st = regs.reg("TXDATA").addr, regs.reg("STATUS").addr, regs.reg("STATUS")
-        full, busy = 1 << st.field("TX_FULL").lsb, 1 << st.field("TX_BUSY").lsb
-        divisor = max(2, min(0xFFFF, round(clk / self.baud)))
-        if divisor != self._udiv:
-            port.write(regs.reg("DIVISOR").addr, divisor)
-            self._udiv = divisor
-        port.changes()
-        for byte in data:
-            while port.read(status) & full:
-                pass
-            port.write(txdata, byte)
-        while port.read(status) & busy:
-            pass
-        done = port.cycle
-        edges = [(c, v) for c, k, v in port.changes() if k == "tx"]
-        falls = [c for c, v in edges if v == 0]
-        if not falls:
-            return
-        n = len(data)
-        bit = max(1, round((done - falls[0] - (n - 1)) / (10 * n)))
-        self.uart_send("uart0", _decode_line(edges, bit), line=(clk / bit, "N"))
+        port, drv = self._hdl_uart(), self._udrv
+        edges = drv.uart_send(port, data)
+        bit = drv.bit_cycles(edges, len(data), port.cycle)
+        if bit:
+            self.uart_send("uart0", drv.decode_8n1(edges, bit), line=(self.p.uart_clock_hz / bit, "N"))
+
+    def uart_line_in(self, port: str, data: bytes, tx: tuple[int, str]) -> bytes | None:
+        """UART0 on an RTL model receives through the RTL: the frames driven onto its RX pin at the sender's
+        bit time (in peripheral clocks), the RX FIFO drained after each frame. None: the behavioural line."""
+        uport = self._hdl_uart() if port == "uart0" and self.powered else None
+        if uport is None:
+            return None
+        return self._udrv.uart_receive(uport, data, max(1, round(self.p.uart_clock_hz / tx[0])), tx[1])
 
     def i2c(self, address: int, write: bytes, read: int) -> bytes | None:
         return i2c_transfer(self, "i2c", int(address), write, read)
@@ -475,24 +476,6 @@ class DevBoard(FirmwareFaults, UartPort, Device):
                 self.emit("watchdog", reason="WDT not fed", file=self.filename)
                 self._reset("watchdog")
                 return
-
-
-def _decode_line(edges: list, bit: int) -> bytes:
-    """The 8N1 bytes on a TX line given as (cycle, level) changes (idle high), ``bit`` cycles a bit, sampled
-    mid-bit."""
-    cycles = [c for c, _ in edges]
-
-    def level(cycle: int) -> int:
-        i = bisect_right(cycles, cycle)
-        return edges[i - 1][1] if i else 1
-
-    out, pos = bytearray(), -1
-    for c, v in edges:
-        if v or c <= pos:
-            continue
-        out.append(sum(level(c + bit // 2 + (i + 1) * bit) << i for i in range(8)))
-        pos = c + bit // 2 + 9 * bit
-    return bytes(out)
 
 
 class _Api:

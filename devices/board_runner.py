@@ -25,6 +25,7 @@ import queue
 import sys
 import threading
 import types
+from contextlib import contextmanager, nullcontext
 
 from .board_sandbox import compile_firmware, make_builtins
 
@@ -55,6 +56,7 @@ class Runner:
         self.budget = board.p.line_budget
         self.heap_limit = board.p.heap_kb * 1024
         self.globals: dict = {}
+        self.native_depth = 0
         self.thread = threading.Thread(target=self._main, name=f"firmware-{board.id}", daemon=True)
 
     # -- simulation side ---------------------------------------------------------------------------
@@ -67,11 +69,14 @@ class Runner:
         if not self.alive:
             return ("dead",)
         self.to_thread.put(msg)
-        try:
-            return self.to_sim.get(timeout=WALL_LIMIT_S)
-        except queue.Empty:
-            self._abandon()
-            return ("watchdog", f"no hand-over within {WALL_LIMIT_S:g} s of wall-clock time")
+        while True:
+            try:
+                return self.to_sim.get(timeout=WALL_LIMIT_S)
+            except queue.Empty:
+                if self.native_depth:              # the board's own code (an RTL peripheral) is running
+                    continue
+                self._abandon()
+                return ("watchdog", f"no hand-over within {WALL_LIMIT_S:g} s of wall-clock time")
 
     def stop(self) -> None:
         """Unwind the firmware thread (it is parked, waiting for the baton)."""
@@ -86,6 +91,24 @@ class Runner:
         tid = self.thread.ident
         if tid is not None:
             ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(Watchdog))
+
+    def native(self):
+        """Board code the firmware's call runs (an RTL peripheral clocked cycle by cycle): untraced, and the
+        hand-over's wall-clock bound waits for it (it is ours and ends). A no-op outside the firmware thread."""
+        if threading.current_thread() is not self.thread:
+            return nullcontext()
+        return self._native()
+
+    @contextmanager
+    def _native(self):
+        saved = sys.gettrace()
+        sys.settrace(None)
+        self.native_depth += 1
+        try:
+            yield
+        finally:
+            self.native_depth -= 1
+            sys.settrace(saved)
 
     # -- firmware thread ---------------------------------------------------------------------------------
     def _main(self) -> None:

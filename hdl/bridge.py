@@ -38,12 +38,20 @@ class RtlPort(Port):
             self._vcd.__enter__()
 
     async def _bench(self, ctx):
-        dut, outs = self.dut, _OUTPUTS[self.name]
+        dut = self.dut
+        outs = [(o, getattr(dut, o)) for o in _OUTPUTS[self.name]]
+        r_data = dut.bus.r_data
+        ports: dict = {}
+        driven: dict = {}                          # what each input was last set to: only changes are set
         while True:
-            op = self._op
-            for key, value in op.items():
-                ctx.set(getattr(dut.bus, key) if key in _BUS else getattr(dut, key), value)
-            self._sample = (ctx.get(dut.bus.r_data), {o: ctx.get(getattr(dut, o)) for o in outs})
+            for key, value in self._op.items():
+                if driven.get(key) != value:
+                    port = ports.get(key)
+                    if port is None:
+                        port = ports[key] = getattr(dut.bus, key) if key in _BUS else getattr(dut, key)
+                    ctx.set(port, value)
+                    driven[key] = value
+            self._sample = (ctx.get(r_data), {o: ctx.get(sig) for o, sig in outs})
             self._taken += 1
             await ctx.tick()                       # the bridge stops advancing here until its next op
 

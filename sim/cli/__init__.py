@@ -109,16 +109,17 @@ def _schema(sp):
 
 
 def _bench(sp):
-    sp.add_argument("name", choices=["kernel", "mqtt", "fieldbus", "checks", "viewer", "radio"],
+    sp.add_argument("name", choices=["kernel", "mqtt", "fieldbus", "checks", "viewer", "radio", "hdl"],
                     help="which benchmark")
     sp.add_argument("--sensors", type=int, default=1000, help="sensors in the room (default 1000)")
     sp.add_argument("--until", metavar="DURATION", help="simulated time (default: 1h for kernel, fieldbus and "
-                    "radio, 1m for mqtt)")
+                    "radio, 1m for mqtt, 10m for viewer and for each firmware case of hdl)")
     sp.add_argument("--tcp-requests", type=int, default=200, help="fieldbus: Modbus TCP requests for the "
                     "round-trip latency through the serial server (default 200; 0 skips it)")
     sp.add_argument("--live-devices", type=int, default=5000, help="mqtt: devices in the real-time run (default 5000)")
     sp.add_argument("--live-seconds", type=float, default=60, help="mqtt: length of the real-time run, s "
                     "(default 60; 0 skips it)")
+    sp.add_argument("--hdl-bytes", type=int, default=1024, help="hdl: bytes sent through the UART (default 1024)")
     sp.add_argument("--lora-nodes", type=int, default=10000, help="radio: LoRaWAN nodes (default 10000)")
     sp.add_argument("--zigbee-nodes", type=int, default=1000, help="radio: ZigBee kit nodes (default 1000)")
 

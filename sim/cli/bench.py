@@ -31,6 +31,15 @@ def main(args) -> int:
             return 2
         from ..bench.radio import main as radio
         return radio(args.lora_nodes, args.zigbee_nodes, until, default_until=args.until is None)
+    if args.name == "hdl":
+        if not 1 <= args.hdl_bytes <= 1_000_000:
+            print("iotlab bench hdl: --hdl-bytes must be 1-1000000", file=sys.stderr)
+            return 2
+        from importlib import import_module       # hdl is reached by name only
+        rc = import_module("hdl.bench").main(args.hdl_bytes)
+        print()
+        from ..bench.firmware import main as firmware
+        return max(rc, firmware(parse_duration(args.until or "10m")))
     if args.name == "fieldbus":
         if args.tcp_requests < 0:
             print("iotlab bench fieldbus: --tcp-requests must be >= 0", file=sys.stderr)
