@@ -17,11 +17,10 @@ message while running, which resets the board. Records: ``output`` (a pin's leve
 from __future__ import annotations
 
 from contextlib import nullcontext
-from importlib import import_module
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sim.buses import i2c_transfer, uart_line
 from sim.device import Device, DeviceParams
@@ -29,6 +28,7 @@ from sim.fault_effects import FirmwareFaults
 from sim.ports import bus, input_of, source
 from sim.uart import UartPort, text_of, uart_port
 
+from .board_hdl import FALLING, GPIO_BITS, RISING, HdlPeripherals
 from .board_machine import make_modules
 from .board_runner import BoardReset, Runner
 from .board_sandbox import FirmwareRejected
@@ -41,7 +41,6 @@ RX_BUFFER = 1024
 #: A line the terminal hears with no newline in this many bytes is traced as one (``uart.heard``).
 HEARD_MAX = 80
 HEARD_IDLE_S = 0.05
-RISING, FALLING = 1, 2
 
 
 class KeyPress(BaseModel):
@@ -65,16 +64,30 @@ class DevBoardParams(DeviceParams):
                              "before the CPU counts as stuck")
     heap_kb: int = Field(96, ge=8, le=4096, description="heap for firmware data, KB (past it: MemoryError)")
     boot_ms: float = Field(50.0, ge=0, le=10000, description="time from a reset to the firmware starting, ms")
-    peripherals: dict[Literal["uart0"], Literal["behavioural", "rtl", "uart_baud_bug"]] = Field(
-        default_factory=dict, description="per peripheral, the model that runs it: behavioural (default, fast), "
-        "rtl (the Amaranth RTL co-simulated cycle by cycle, hdl/) or an HDL exercise's variant (uart_baud_bug)",
-        examples=[{"uart0": "rtl"}])
+    peripherals: dict[Literal["uart0", "gpio"], Literal["behavioural", "rtl", "uart_baud_bug", "gpio_irq_bug"]] = (
+        Field(default_factory=dict, description="per peripheral, the model that runs it: behavioural (default, "
+              "fast), rtl (the Amaranth RTL co-simulated cycle by cycle, hdl/) or an HDL exercise's variant of that "
+              "peripheral (uart0: uart_baud_bug; gpio: gpio_irq_bug)", examples=[{"uart0": "rtl", "gpio": "rtl"}]))
     uart_clock_hz: int = Field(921_600, ge=10_000, le=600_000_000, description="clock of an RTL UART, Hz: "
                                "DIVISOR = clock / baud (921.6 kHz: 8 clocks a bit at 115200)")
     SUPPLY_RANGE_V: ClassVar = (4.5, 5.5)
 
+    @field_validator("peripherals")
+    @classmethod
+    def _variant_fits(cls, value: dict) -> dict:
+        for periph, model in value.items():
+            fits = VARIANT_OF.get(model)
+            if fits is not None and fits != periph:
+                raise ValueError(f"{periph}: {model} is an exercise variant of {fits}, not of {periph} "
+                                 f"(use {{{fits}: {model}}})")
+        return value
 
-class DevBoard(FirmwareFaults, UartPort, Device):
+
+#: HDL exercise variants and the board peripheral each stands in for.
+VARIANT_OF = {"uart_baud_bug": "uart0", "gpio_irq_bug": "gpio"}
+
+
+class DevBoard(HdlPeripherals, FirmwareFaults, UartPort, Device):
     """MCU dev board running student Python firmware: GPIO, keys, interrupts, timers, PWM, ADC, UART, I2C."""
     FAMILY = "mcu"
     TITLE, TITLE_ZH = "MCU dev board (MicroPython-style firmware)", "单片机开发板 (MicroPython 风格固件)"
@@ -117,7 +130,7 @@ class DevBoard(FirmwareFaults, UartPort, Device):
         self.uart_rx = bytearray()
         self._wdt: list | None = None
         self._reset_reason = ""
-        self._uport, self._udiv = None, 0
+        self._hdl_clear()
 
     # -- life cycle ---------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -273,6 +286,8 @@ class DevBoard(FirmwareFaults, UartPort, Device):
         if level == self.levels[key] or not self.powered:
             return
         self.levels[key] = level
+        if self.gpio_key():                    # the RTL GPIO sees the edge and raises the interrupt
+            return
         irq = self.pin_irqs.get(key)
         edge = RISING if level else FALLING
         if irq is not None and irq.trig & edge:
@@ -308,6 +323,8 @@ class DevBoard(FirmwareFaults, UartPort, Device):
                     self.irq_list.remove(irq)
                     irq.handler = None
                 self._terminal(runner, reply)
+        if self.runner is not None and self.runner.alive:
+            self.gpio_service()                # an RTL GPIO whose irq is still high runs them again
 
     def start_timer(self, timer, gen: int, period_s: float, periodic: bool) -> None:
         self.irq_list[:] = [i for i in self.irq_list if i.source is not timer]
@@ -334,10 +351,15 @@ class DevBoard(FirmwareFaults, UartPort, Device):
         raise ValueError(f"no pin {pin!r}; pins: {', '.join(PINS)} (or 0-{len(PINS) - 1})")
 
     def pin_read(self, name: str) -> int:
-        return self.levels[name]
+        rtl = self.gpio_read(name) if name in GPIO_BITS else None
+        return self.levels[name] if rtl is None else rtl
 
     def pin_write(self, name: str, level: int) -> None:
-        if name in KEYS or name.startswith("A") or self.levels[name] == level:
+        if name in KEYS or name.startswith("A"):
+            return
+        rtl = self.gpio_write(name, level)
+        level = level if rtl is None else rtl
+        if self.levels[name] == level:
             return
         self.levels[name] = level
         self.emit("output", output=name, on=bool(level))
@@ -414,39 +436,6 @@ class DevBoard(FirmwareFaults, UartPort, Device):
         else:
             with self.runner.native() if self.runner is not None else nullcontext():
                 self._uart_rtl(data)
-
-    def _hdl_uart(self):
-        """The RTL UART behind UART0 (opened on first use), with DIVISOR = uart_clock_hz / baud."""
-        model = self.p.peripherals.get("uart0", "behavioural")
-        if model == "behavioural":
-            return None
-        if self._uport is None:
-            hdl = import_module("hdl.models")        # amaranth only behind hdl.models, loaded by name
-            self._uport = hdl.open_port("uart" if model == "rtl" else model, "rtl")
-            self._udrv = import_module("hdl.driver")
-        divisor = max(2, min(0xFFFF, round(self.p.uart_clock_hz / self.baud)))
-        if divisor != self._udiv:
-            self._udrv.uart_divisor(self._uport, divisor)
-            self._udiv = divisor
-        return self._uport
-
-    def _uart_rtl(self, data: bytes) -> None:
-        """Bytes out through the RTL UART: pushed into its TX FIFO, the TX line decoded at the bit time the
-        peripheral really keeps; they go on the wire at that rate (a receiver at the nominal baud hears what a
-        wrong bit time does to them)."""
-        port, drv = self._hdl_uart(), self._udrv
-        edges = drv.uart_send(port, data)
-        bit = drv.bit_cycles(edges, len(data), port.cycle)
-        if bit:
-            self.uart_send("uart0", drv.decode_8n1(edges, bit), line=(self.p.uart_clock_hz / bit, "N"))
-
-    def uart_line_in(self, port: str, data: bytes, tx: tuple[int, str]) -> bytes | None:
-        """UART0 on an RTL model receives through the RTL: the frames driven onto its RX pin at the sender's
-        bit time (in peripheral clocks), the RX FIFO drained after each frame. None: the behavioural line."""
-        uport = self._hdl_uart() if port == "uart0" and self.powered else None
-        if uport is None:
-            return None
-        return self._udrv.uart_receive(uport, data, max(1, round(self.p.uart_clock_hz / tx[0])), tx[1])
 
     def i2c(self, address: int, write: bytes, read: int) -> bytes | None:
         return i2c_transfer(self, "i2c", int(address), write, read)

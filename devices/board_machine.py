@@ -125,6 +125,7 @@ def make_modules(board, runner) -> dict[str, types.ModuleType]:
             if handler is not None:
                 board.irq_list.append(entry)
             board.pin_irqs[self.name] = entry if handler is not None else None
+            board.gpio_irq_config(self.name, trigger if handler is not None else 0)
             return entry
 
         def __repr__(self):

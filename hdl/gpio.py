@@ -25,6 +25,10 @@ class Gpio(wiring.Component):
             "active": Out(1),
         })
 
+    def next_pending(self, pend, clear, edges):
+        """IRQ_PEND at the next edge: write 1 to clear a bit; an edge in the same cycle sets it again."""
+        return (pend & ~clear) | edges
+
     def elaborate(self, platform):
         m = Module()
         regs = RegisterFile(GPIO, self.bus)
@@ -41,7 +45,7 @@ class Gpio(wiring.Component):
         clear = Signal(n)
         with m.If(regs.wr["IRQ_PEND"]):
             m.d.comb += clear.eq(self.bus.w_data[:n])
-        m.d.sync += pend.eq((pend & ~clear) | rise | fall)
+        m.d.sync += pend.eq(self.next_pending(pend, clear, rise | fall))
 
         m.d.comb += [
             self.pins_o.eq(regs["OUT"]),

@@ -278,7 +278,7 @@ class ModelPort(Port):
 
 
 #: Variants of a peripheral that exist only as RTL (the exercises), and the peripheral they stand in for.
-VARIANTS = {"uart_baud_bug": "uart"}
+VARIANTS = {"uart_baud_bug": "uart", "gpio_irq_bug": "gpio"}
 #: Register maps by peripheral name, for boards that drive a ``Port`` (addresses, field bits).
 REGMAPS = {"gpio": GPIO, "timer": TIMER, "uart": UART}
 

@@ -21,7 +21,7 @@ from .regmap import PERIPHERALS
 CLOCK_PERIOD = 1e-6
 
 COMPONENTS = {"gpio": "hdl.gpio:Gpio", "timer": "hdl.timer:Timer", "uart": "hdl.uart:Uart",
-              "uart_baud_bug": "hdl.exercises.uart_baud_bug:Uart"}
+              "uart_baud_bug": "hdl.exercises.uart_baud_bug:Uart", "gpio_irq_bug": "hdl.exercises.gpio_irq_bug:Gpio"}
 
 
 def component(name: str):
@@ -182,11 +182,64 @@ def uart_bit_timing(name: str = "uart", divisor: int = 16, byte: int = 0x55, vcd
                   f"0x{byte:02X} read back mid-bit with a good stop bit")
 
 
+def gpio_irq_clear(name: str = "gpio", pin: int = 4, vcd: str | None = None) -> Result:
+    """A falling edge on ``pin`` with its interrupt enabled raises ``irq``; writing 1 to its IRQ_PEND bit,
+    as an interrupt handler's runtime does, must clear it (and ``irq``) at the next edge, and the next
+    edge must set it again."""
+    from .regmap import GPIO
+    dut = component(name)()
+    bit = 1 << pin
+    trace: list[tuple[str, int, int]] = []          # (step, IRQ_PEND, irq) before each clock edge
+
+    async def bench(ctx):
+        async def cycle(step, pins, reg=None, value=0):
+            ctx.set(dut.pins_i, pins)
+            ctx.set(dut.bus.addr, GPIO.reg(reg).addr if reg else GPIO.reg("IRQ_PEND").addr)
+            ctx.set(dut.bus.w_data, value)
+            ctx.set(dut.bus.w_stb, 1 if reg else 0)
+            trace.append((step, ctx.get(dut.bus.r_data), ctx.get(dut.irq)))
+            await ctx.tick()
+
+        high = 0xFF
+        for reg in ("IRQ_FALL", "IRQ_EN"):
+            await cycle("setup", high, reg, bit)
+        for _ in range(3):
+            await cycle("idle", high)
+        for _ in range(3):
+            await cycle("pressed", high & ~bit)
+        await cycle("clear", high & ~bit, "IRQ_PEND", bit)
+        for _ in range(2):
+            await cycle("cleared", high & ~bit)
+        for _ in range(3):
+            await cycle("released", high)
+        for _ in range(3):
+            await cycle("pressed again", high & ~bit)
+
+    _simulate(dut, bench, vcd)
+    last = {step: (pend, irq) for step, pend, irq in trace}
+    if last["pressed"] != (bit, 1):
+        return Result(False, f"{name}: after a falling edge on pin {pin} (IRQ_FALL and IRQ_EN set) IRQ_PEND reads "
+                      f"0x{last['pressed'][0]:02X} and irq is {last['pressed'][1]}: expected 0x{bit:02X} and 1")
+    if last["cleared"] != (0, 0):
+        return Result(False, f"{name}: IRQ_PEND still reads 0x{last['cleared'][0]:02X} (irq {last['cleared'][1]}) "
+                      f"after writing 0x{bit:02X} to it: the interrupt never clears, so the handler runs again and "
+                      "again (IRQ_PEND is write-1-to-clear)")
+    if last["pressed again"] != (bit, 1):
+        return Result(False, f"{name}: a second falling edge after the clear left IRQ_PEND at "
+                      f"0x{last['pressed again'][0]:02X}: expected 0x{bit:02X}")
+    return Result(True, f"{name}: a falling edge on pin {pin} sets IRQ_PEND and irq; writing 1 clears them; "
+                  "the next edge sets them again")
+
+
 def testbench(name: str, vcd: str | None = None) -> list[Result]:
     """What ``iotlab hdl test NAME`` runs."""
     if name == "uart_baud_bug":
         return [uart_bit_timing("uart_baud_bug", vcd=vcd)]
+    if name == "gpio_irq_bug":
+        return [gpio_irq_clear("gpio_irq_bug", vcd=vcd)]
     results = [parity(name, seed, vcd=vcd if seed == 1 else None) for seed in (1, 2, 3)]
     if name == "uart":
         results += [uart_bit_timing("uart", d) for d in (2, 5, 16)]
+    if name == "gpio":
+        results.append(gpio_irq_clear("gpio"))
     return results

@@ -108,3 +108,76 @@ def test_a_long_print_on_the_rtl_uart_is_not_taken_for_a_stuck_cpu(lab, tmp_path
     sim.run(0.5)
     assert not of(ring, kind="watchdog") and not of(ring, kind="crash")
     assert bytes(out) == b"x" * 1000 + b"\r\n"
+
+
+KEYS = "key_presses: [{at_s: 0.5, key: KEY1}, {at_s: 1.5, key: KEY1, hold_ms: 400}]"
+
+
+def _keys(lab, model: str):
+    from test_firmware import FIRMWARE
+    sim, ring = board_lab(lab, FIRMWARE / "key_irq.py", board=f", peripherals: {{gpio: {model}}}, {KEYS}")
+    out = terminal(sim)
+    sim.run(3.0)
+    leds = [(round(r["t"], 6), r["output"], r["on"]) for r in of(ring, kind="output")]
+    dogs = [r["reason"] for r in of(ring, kind="watchdog")]
+    return bytes(out), leds, dogs
+
+
+def test_rtl_gpio_runs_the_key_interrupt_example_like_the_behavioural_board(lab):
+    beh = _keys(lab, "behavioural")
+    rtl = _keys(lab, "rtl")
+    assert beh[0] == b"press 1\r\npress 2\r\n" and not beh[2]
+    assert rtl == beh
+
+
+def test_rtl_gpio_drives_the_leds_of_blink(lab):
+    from test_firmware import FIRMWARE
+    runs = []
+    for model in ("behavioural", "rtl"):
+        sim, ring = board_lab(lab, FIRMWARE / "blink.py", board=f", peripherals: {{gpio: {model}}}")
+        sim.run(2.2)
+        runs.append([(r["t"], r["output"], r["on"]) for r in of(ring, kind="output")])
+    assert runs[0] == runs[1] and len(runs[0]) == 5
+
+
+def test_an_interrupt_that_never_clears_hangs_the_board_until_the_watchdog_resets_it(lab):
+    out, leds, dogs = _keys(lab, "gpio_irq_bug")
+    assert dogs and dogs[0].startswith("interrupt storm: KEY1 still pending after its handler ran 100 times")
+    assert b"press" not in out                   # the debounce timer never gets a turn
+
+
+def test_an_exercise_variant_must_fit_its_peripheral(lab):
+    import pytest
+    from test_firmware import FIRMWARE
+    with pytest.raises(Exception, match="gpio_irq_bug is an exercise variant of gpio, not of uart0"):
+        board_lab(lab, FIRMWARE / "blink.py", board=", peripherals: {uart0: gpio_irq_bug}")
+
+
+def _gpio_exercise(tmp_path, model: str):
+    from pathlib import Path
+
+    from sim.scenario import build, load
+    src = Path(__file__).parent.parent / "scenarios" / "exercises" / "hdl-gpio-irq-bug.yaml"
+    fw = (src.parent.parent / "firmware" / "key_irq.py").resolve()
+    text = src.read_text().replace("../firmware/key_irq.py", str(fw)).replace("{gpio: gpio_irq_bug}",
+                                                                             f"{{gpio: {model}}}")
+    path = tmp_path / "hdl-gpio-irq-bug.yaml"
+    path.write_text(text)
+    scenario, _ = load(path)
+    sim = build(scenario)
+    kinds = []
+    sim.trace.subscribe(lambda r: r["kind"] in ("uart.heard", "watchdog") and kinds.append(
+        (r["kind"], r.get("heard") or r.get("reason"))))
+    sim.run(scenario.duration)
+    results = {r.id: r.status for r in sim.grader.finish(sim.now)}
+    sim.close()
+    return results, kinds
+
+
+def test_the_gpio_exercise_fails_with_the_bug_and_passes_with_the_fixed_gpio(tmp_path):
+    bug, seen_bug = _gpio_exercise(tmp_path, "gpio_irq_bug")
+    assert bug == {"counted": "fail"}
+    assert [k for k, _ in seen_bug] == ["watchdog"] * 3
+    fixed, seen_ok = _gpio_exercise(tmp_path, "rtl")
+    assert fixed == {"counted": "pass"}
+    assert seen_ok == [("uart.heard", f"press {n}") for n in (1, 2, 3)]

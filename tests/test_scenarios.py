@@ -19,7 +19,8 @@ def test_scenario_runs_headless(path):
     counter = CounterSink()
     sim = build(scenario, sinks=[counter])
     sim.run(min(scenario.duration, 600))
-    assert counter.count("sample") + counter.count("frame.tx") > 0      # something reported or talked
+    # something reported, talked or booted its firmware
+    assert counter.count("sample") + counter.count("frame.tx") + counter.count("firmware") > 0
     assert sim.now == min(scenario.duration, 600)
     sim.close()
 

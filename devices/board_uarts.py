@@ -1,0 +1,118 @@
+"""A dev board's three UARTs and its RS-485 transceiver.
+
+``machine.UART(0)`` is UART0, the console (``uart0``: ``print`` goes there); ``UART(1)`` is the TTL
+header ``uart1`` (a Wi-Fi or radio module's AT commands); ``UART(2)`` sits behind the on-board MAX485
+transceiver on the ``rs485`` port, its driver enable and receiver enable (DE and /RE, tied together)
+on pin ``RS485_DE``, as on the common boards:
+
+- DE high: the transceiver drives the bus (and its receiver is off); a write goes out, at the UART's
+  baud, and a slave's reply that arrives while DE is still high is lost (``frame.lost``, reason
+  ``receiver off``): firmware must drop DE once the last byte is out (``UART.flush()`` waits for it);
+- DE low: the receiver listens and the driver is off: a write reaches nobody (``frame.lost``, reason
+  ``driver off``); dropping DE while a frame is still going out cuts it after the last whole byte.
+
+Replies land in UART2's receive buffer (``UART.read``). The bus itself (turnaround, collisions,
+termination, swapped A/B) is ``sim.buses.rs485_transaction``.
+"""
+
+from __future__ import annotations
+
+from sim.buses import RS485Port, frame_time_s, rs485_transaction
+
+UARTS = {0: "uart0", 1: "uart1", 2: "rs485"}
+RX_BUFFER = 1024
+DE_PIN = "RS485_DE"
+
+
+class BoardUarts(RS485Port):
+    """Mixin for ``devices.board.DevBoard``."""
+
+    def _uarts_clear(self) -> None:
+        self.uart_cfg = {p: (115200, "N") for p in UARTS.values()}
+        self.uart_cfg["rs485"] = (9600, "N")
+        self.uart_rx = {p: bytearray() for p in UARTS.values()}
+        self._rs485_busy = 0.0
+        self._de = [(0.0, 0)]                       # (time, level) changes of RS485_DE
+
+    @property
+    def baud(self) -> int:
+        return self.uart_cfg["uart0"][0]
+
+    def uart_port_of(self, uart_id) -> str:
+        if uart_id not in UARTS:
+            raise ValueError(f"UART({uart_id!r}) does not exist; this board has UART0 (console), UART1 (TTL "
+                             "header) and UART2 (RS-485, DE on pin RS485_DE)")
+        return UARTS[uart_id]
+
+    def uart(self, port: str) -> tuple[int, str]:
+        return self.uart_cfg.get(port, (115200, "N"))
+
+    def uart_config(self, port: str, baud: int, parity: str) -> None:
+        self.uart_cfg[port] = (baud, parity)
+
+    def uart_receive(self, port: str, data: bytes) -> None:
+        rx = self.uart_rx[port]
+        rx += data
+        del rx[:-RX_BUFFER]
+
+    def uart_out(self, port: str, data: bytes) -> None:
+        """``UART(n).write``: UART0 as ``print`` does, UART1 onto its line, UART2 through the transceiver."""
+        if port == "uart0":
+            self.uart_write(data)
+        elif port == "uart1":
+            self.uart_send("uart1", data)
+        elif data:
+            self._rs485_write(data)
+
+    def uart_done_at(self, port: str) -> float:
+        """When the last byte written to ``port`` has left the UART (``UART.flush``, ``UART.txdone``)."""
+        return self._rs485_busy if port == "rs485" else self.uart_idle_at(port)
+
+    # -- RS-485 ----------------------------------------------------------------------------------------------
+    def de_changed(self, level: int) -> None:
+        self._de.append((self.sim.env.now, level))
+        del self._de[:-64]
+
+    def _de_at(self, t: float) -> int:
+        level = 0
+        for when, lv in self._de:
+            if when > t:
+                break
+            level = lv
+        return level
+
+    def _rs485_write(self, data: bytes) -> None:
+        env = self.sim.env
+        if not self._de_at(env.now):
+            self.emit("frame.lost", port="rs485", bus="rs485", reason="driver off: RS485_DE is low, so the "
+                      "transceiver does not drive the bus", data=data.hex(" ").upper())
+            return
+        baud, parity = self.uart_cfg["rs485"]
+        start = max(env.now, self._rs485_busy)
+        self._rs485_busy = start + frame_time_s(len(data), baud, parity)
+        env.process(self._rs485_frame(data, start, baud, parity))
+
+    def _rs485_frame(self, data: bytes, start: float, baud: int, parity: str):
+        env = self.sim.env
+        if start > env.now:
+            yield env.timeout(start - env.now)
+        if not self.powered:
+            return
+        char = frame_time_s(1, baud, parity)
+        drops = [t for t, lv in self._de if lv == 0 and start < t < start + len(data) * char]
+        if drops:                                   # DE dropped while the frame was going out
+            whole = int((drops[0] - start) / char + 1e-9)
+            self.emit("frame.lost", port="rs485", bus="rs485", reason=f"cut: RS485_DE dropped after {whole} of "
+                      f"{len(data)} bytes", data=data.hex(" ").upper())
+            data = data[:whole]
+            if not data:
+                return
+        reply = yield from rs485_transaction(self.sim, self, "rs485", data, baud, parity, 0.0)
+        if reply is None or not self.powered:
+            return
+        begun = env.now - frame_time_s(len(reply), baud, parity)
+        if self._de_at(begun) or any(lv for t, lv in self._de if begun < t <= env.now):
+            self.emit("frame.lost", port="rs485", bus="rs485", reason="receiver off: RS485_DE was high while "
+                      "the reply came (DE and /RE are tied)", data=reply.hex(" ").upper())
+            return
+        self.uart_receive("rs485", reply)
