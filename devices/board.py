@@ -2,7 +2,8 @@
 
 On the board: LEDs LED1-LED4, keys KEY1 and KEY2 (to ground, pull-up, with contact bounce), a buzzer and
 a relay (its contact is the ``relay`` port, to switch a lamp or a fan). On its headers: analog inputs
-A0..A3 (``a0``..``a3``), UART0 (``uart0``, to a terminal or a module) and an I2C master (``i2c``: the
+A0..A3 (``a0``..``a3``), UART0 (``uart0``, the console), UART1 (``uart1``, to a module), UART2 behind an
+RS-485 transceiver (``rs485``, DE/RE on pin RS485_DE; ``devices.board_uarts``) and an I2C master (``i2c``: the
 sensor-room I2C parts, an LCD1602 backpack). External interrupts on the pins (rising, falling or both,
 with a priority; while interrupts are disabled an event stays pending until enabled again or cleared),
 timers (periodic, one-shot), PWM on a pin, a 12-bit ADC (resolution and reference voltage set per board)
@@ -30,14 +31,14 @@ from sim.uart import UartPort, text_of, uart_port
 
 from .board_hdl import FALLING, GPIO_BITS, RISING, HdlPeripherals
 from .board_machine import make_modules
+from .board_uarts import DE_PIN, BoardUarts
 from .board_runner import BoardReset, Runner
 from .board_sandbox import FirmwareRejected
 
 LEDS = ("LED1", "LED2", "LED3", "LED4")
 KEYS = ("KEY1", "KEY2")
-PINS = LEDS + KEYS + ("BUZZER", "RELAY", "A0", "A1", "A2", "A3")
+PINS = LEDS + KEYS + ("BUZZER", "RELAY", "A0", "A1", "A2", "A3", "RS485_DE")
 ANALOG = 4
-RX_BUFFER = 1024
 #: A line the terminal hears with no newline in this many bytes is traced as one (``uart.heard``).
 HEARD_MAX = 80
 HEARD_IDLE_S = 0.05
@@ -87,7 +88,7 @@ class DevBoardParams(DeviceParams):
 VARIANT_OF = {"uart_baud_bug": "uart0", "gpio_irq_bug": "gpio"}
 
 
-class DevBoard(HdlPeripherals, FirmwareFaults, UartPort, Device):
+class DevBoard(HdlPeripherals, BoardUarts, FirmwareFaults, UartPort, Device):
     """MCU dev board running student Python firmware: GPIO, keys, interrupts, timers, PWM, ADC, UART, I2C."""
     FAMILY = "mcu"
     TITLE, TITLE_ZH = "MCU dev board (MicroPython-style firmware)", "单片机开发板 (MicroPython 风格固件)"
@@ -102,6 +103,8 @@ class DevBoard(HdlPeripherals, FirmwareFaults, UartPort, Device):
     def port_specs(cls, params):
         ports = {f"a{i}": input_of("analog_v", doc=f"analog input A{i}") for i in range(ANALOG)}
         ports["uart0"] = uart_port("UART0: TX, RX (3.3 V TTL), the firmware's console")
+        ports["uart1"] = uart_port("UART1: TX, RX (3.3 V TTL) on the header, for a module's AT commands")
+        ports["rs485"] = bus("rs485", "UART2 through the on-board MAX485: A, B (DE/RE on pin RS485_DE)")
         ports["i2c"] = bus("i2c", "I2C master (SDA, SCL)")
         ports["relay"] = source("switched", "on-board relay contact (NO)")
         return ports
@@ -126,8 +129,7 @@ class DevBoard(HdlPeripherals, FirmwareFaults, UartPort, Device):
         self._irq_queue: list = []
         self._irq_flush = False
         self.pwm: dict[str, float] = {}
-        self.baud, self.parity = 115200, "N"
-        self.uart_rx = bytearray()
+        self._uarts_clear()
         self._wdt: list | None = None
         self._reset_reason = ""
         self._hdl_clear()
@@ -357,10 +359,12 @@ class DevBoard(HdlPeripherals, FirmwareFaults, UartPort, Device):
     def pin_write(self, name: str, level: int) -> None:
         if name in KEYS or name.startswith("A"):
             return
-        rtl = self.gpio_write(name, level)
+        rtl = self.gpio_write(name, level) if name in GPIO_BITS else None
         level = level if rtl is None else rtl
         if self.levels[name] == level:
             return
+        if name == DE_PIN:
+            self.de_changed(level)
         self.levels[name] = level
         self.emit("output", output=name, on=bool(level))
         if name == "RELAY":
@@ -394,16 +398,6 @@ class DevBoard(HdlPeripherals, FirmwareFaults, UartPort, Device):
             volts = float(part.output(port)) if hasattr(part, "output") else 0.0
         full = 1 << self.p.adc_bits
         return max(0, min(full - 1, int(volts / self.p.vref_v * full)))
-
-    def uart(self, port: str) -> tuple[int, str]:
-        return self.baud, self.parity
-
-    def uart_config(self, baud: int, parity: str) -> None:
-        self.baud, self.parity = baud, parity
-
-    def uart_receive(self, port: str, data: bytes) -> None:
-        self.uart_rx += data
-        del self.uart_rx[:-RX_BUFFER]
 
     def _uart_deliver(self, port: str, data: bytes, tx: tuple[int, str], configured: tuple[int, str]) -> None:
         super()._uart_deliver(port, data, tx, configured)

@@ -215,32 +215,42 @@ def make_modules(board, runner) -> dict[str, types.ModuleType]:
         BOARD_API = True
 
         def __init__(self, id=0, baudrate=115200, bits=8, parity=None, stop=1, **kwargs):
-            if id != 0:
-                raise ValueError(f"UART({id}) does not exist; this board has UART0")
+            self.port = board.uart_port_of(id)
             self.init(baudrate, bits, parity, stop)
 
         def init(self, baudrate=115200, bits=8, parity=None, stop=1, **kwargs):
-            board.uart_config(int(baudrate), {None: "N", 0: "E", 1: "O"}.get(parity, "N"))
+            board.uart_config(self.port, int(baudrate), {None: "N", 0: "E", 1: "O"}.get(parity, "N"))
 
         def write(self, buf):
             tick()
             data = buf.encode() if isinstance(buf, str) else bytes(buf)
-            board.uart_write(data)
+            board.uart_out(self.port, data)
             return len(data)
 
+        def flush(self):
+            """Wait until the last byte written has left the UART."""
+            tick()
+            left = board.uart_done_at(self.port) - board.sim.env.now
+            if left > 0:
+                runner.sleep(left)
+
+        def txdone(self):
+            return board.uart_done_at(self.port) <= board.sim.env.now
+
         def any(self):
-            return len(board.uart_rx)
+            return len(board.uart_rx[self.port])
 
         def read(self, n=None):
-            if not board.uart_rx:
+            rx = board.uart_rx[self.port]
+            if not rx:
                 return None
-            n = len(board.uart_rx) if n is None else n
-            out = bytes(board.uart_rx[:n])
-            del board.uart_rx[:n]
+            n = len(rx) if n is None else n
+            out = bytes(rx[:n])
+            del rx[:n]
             return out
 
         def readline(self):
-            rx = board.uart_rx
+            rx = board.uart_rx[self.port]
             end = rx.find(b"\n")
             return self.read(end + 1) if end >= 0 else self.read()
 

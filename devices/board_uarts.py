@@ -32,7 +32,7 @@ class BoardUarts(RS485Port):
         self.uart_cfg["rs485"] = (9600, "N")
         self.uart_rx = {p: bytearray() for p in UARTS.values()}
         self._rs485_busy = 0.0
-        self._de = [(0.0, 0)]                       # (time, level) changes of RS485_DE
+        self._de = [(0, 0.0, 0)]                    # (sequence, time, level) changes of RS485_DE
 
     @property
     def baud(self) -> int:
@@ -70,12 +70,12 @@ class BoardUarts(RS485Port):
 
     # -- RS-485 ----------------------------------------------------------------------------------------------
     def de_changed(self, level: int) -> None:
-        self._de.append((self.sim.env.now, level))
+        self._de.append((self._de[-1][0] + 1, self.sim.env.now, level))
         del self._de[:-64]
 
     def _de_at(self, t: float) -> int:
         level = 0
-        for when, lv in self._de:
+        for _, when, lv in self._de:
             if when > t:
                 break
             level = lv
@@ -90,28 +90,33 @@ class BoardUarts(RS485Port):
         baud, parity = self.uart_cfg["rs485"]
         start = max(env.now, self._rs485_busy)
         self._rs485_busy = start + frame_time_s(len(data), baud, parity)
-        env.process(self._rs485_frame(data, start, baud, parity))
+        env.process(self._rs485_frame(data, start, baud, parity, self._de[-1][0]))
 
-    def _rs485_frame(self, data: bytes, start: float, baud: int, parity: str):
+    def _cut(self, data: bytes, start: float, baud: int, parity: str, mark: int) -> bytes:
+        """What of a frame written after DE change ``mark`` and started at ``start`` went out: all of it,
+        unless DE dropped (after the write) before its last byte was out."""
+        char = frame_time_s(1, baud, parity)
+        drops = [max(t, start) for seq, t, lv in self._de
+                 if seq > mark and lv == 0 and t < start + len(data) * char - 1e-12]
+        if not drops:
+            return data
+        whole = int((drops[0] - start) / char + 1e-9)
+        self.emit("frame.lost", port="rs485", bus="rs485", reason=f"cut: RS485_DE dropped after {whole} of "
+                  f"{len(data)} bytes", data=data.hex(" ").upper())
+        return data[:whole]
+
+    def _rs485_frame(self, data: bytes, start: float, baud: int, parity: str, mark: int):
         env = self.sim.env
         if start > env.now:
             yield env.timeout(start - env.now)
         if not self.powered:
             return
-        char = frame_time_s(1, baud, parity)
-        drops = [t for t, lv in self._de if lv == 0 and start < t < start + len(data) * char]
-        if drops:                                   # DE dropped while the frame was going out
-            whole = int((drops[0] - start) / char + 1e-9)
-            self.emit("frame.lost", port="rs485", bus="rs485", reason=f"cut: RS485_DE dropped after {whole} of "
-                      f"{len(data)} bytes", data=data.hex(" ").upper())
-            data = data[:whole]
-            if not data:
-                return
-        reply = yield from rs485_transaction(self.sim, self, "rs485", data, baud, parity, 0.0)
+        reply = yield from rs485_transaction(self.sim, self, "rs485", data, baud, parity, 0.0,
+                                             cut=lambda frame: self._cut(frame, start, baud, parity, mark))
         if reply is None or not self.powered:
             return
         begun = env.now - frame_time_s(len(reply), baud, parity)
-        if self._de_at(begun) or any(lv for t, lv in self._de if begun < t <= env.now):
+        if self._de_at(begun) or any(lv for _, t, lv in self._de if begun < t <= env.now):
             self.emit("frame.lost", port="rs485", bus="rs485", reason="receiver off: RS485_DE was high while "
                       "the reply came (DE and /RE are tied)", data=reply.hex(" ").upper())
             return

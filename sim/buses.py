@@ -13,6 +13,8 @@ or dead slave is a NACK.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .faults import FaultSpec
 from .wiring import _changed, _epoch
 
@@ -158,7 +160,8 @@ def _hear(data: bytes, tx: tuple[int, str], rx: tuple[int, str], inverted: bool,
 
 
 def rs485_transaction(sim, master, port: str, frame: bytes, baud: int, parity: str,
-                      timeout_s: float, expect_reply: bool = True, outcome: dict | None = None):
+                      timeout_s: float, expect_reply: bool = True, outcome: dict | None = None,
+                      cut: Callable[[bytes], bytes] | None = None):
     """SimPy process body: send ``frame`` from ``master.port``; returns the reply bytes or None.
 
     Members that answer implement ``uart(port) -> (baud, parity)`` and ``rs485_receive(port,
@@ -167,7 +170,9 @@ def rs485_transaction(sim, master, port: str, frame: bytes, baud: int, parity: s
     ``rs485_addressed(frame) -> bool``. A reply's ``frame.tx`` is recorded when its sender
     starts transmitting, after its turnaround time; the master's ``frame.rx`` holds what it
     heard, which may be garbage for the caller to judge. ``outcome``, if given, gets
-    ``reason`` ("timeout" or "collision") when nothing usable came back.
+    ``reason`` ("timeout" or "collision") when nothing usable came back. ``cut(frame)``, if given, is
+    asked once the frame's time on the bus is over what of it really went out (a transceiver whose
+    driver was switched off early sends only the bytes before that); an empty frame reaches nobody.
     """
     outcome = {} if outcome is None else outcome
     env = sim.env
@@ -175,6 +180,11 @@ def rs485_transaction(sim, master, port: str, frame: bytes, baud: int, parity: s
     master.emit("frame.tx", port=port, bus="rs485", data=frame.hex(" ").upper())
     on_air = _on_air(net, env.now, env.now + frame_time_s(len(frame), baud, parity))
     yield env.timeout(frame_time_s(len(frame), baud, parity))
+    if cut is not None:
+        frame = cut(frame)
+        if not frame:
+            outcome["reason"] = "cut"
+            return None
     replies = []
     if net is not None and _overlapped(net, on_air):
         # Another master talked over this request: every member heard garbage.

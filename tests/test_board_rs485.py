@@ -1,0 +1,113 @@
+"""A dev board's UART2 behind its RS-485 transceiver (DE/RE on RS485_DE), UART1 to an ESP8266, and the
+Modbus-master and Wi-Fi AT-client example firmware."""
+
+from __future__ import annotations
+
+import re
+
+from test_firmware import FIRMWARE, board_lab, of, terminal
+
+TH = "  - {id: th1, type: rs485_th, pos_m: [2, 1], address: 1}\n"
+
+
+def _master(lab, tmp_path, source: str | None = None, seconds: float = 5.0):
+    fw = FIRMWARE / "modbus_master.py"
+    if source is not None:
+        fw = tmp_path / "fw.py"
+        fw.write_text(source)
+    sim, ring = board_lab(lab, fw, extra_devices=TH, wiring="  - b1.rs485 -> th1.rs485\n")
+    out = terminal(sim)
+    sim.run(seconds)
+    return bytes(out).decode(), ring, sim
+
+
+def test_modbus_master_example_reads_the_transmitter(lab, tmp_path):
+    out, ring, sim = _master(lab, tmp_path)
+    lines = out.splitlines()
+    assert len(lines) == 3 and all(re.fullmatch(r"T -?\d+\.\d C RH \d+\.\d %", line) for line in lines), lines
+    th = sim.devices["th1"]
+    t = float(lines[-1].split()[1])
+    assert abs(t - th.reading(1)) < 0.2                          # MEASURES[1]: temperature
+    tx = [r["data"] for r in of(ring, kind="frame.tx") if r["port"] == "rs485"]
+    assert tx[0] == "01 03 00 00 00 02 C4 0B"                  # a real Modbus RTU request with its CRC
+    assert not [r for r in of(ring, kind="frame.lost")]
+
+
+BROKEN = FIRMWARE.joinpath("modbus_master.py").read_text()
+
+
+def test_leaving_de_high_loses_the_reply(lab, tmp_path):
+    out, ring, _ = _master(lab, tmp_path, BROKEN.replace("    de.off()                            # listen for "
+                                                         "the reply\n", ""), 3.0)
+    assert out.splitlines()[0] == "th1: no reply"
+    lost = [r["reason"] for r in of(ring, kind="frame.lost")]
+    assert lost[0].startswith("receiver off: RS485_DE was high while the reply came")
+    assert of(ring, src="th1", kind="frame.tx")                   # the transmitter did answer
+
+
+def test_dropping_de_before_the_last_byte_cuts_the_request(lab, tmp_path):
+    out, ring, _ = _master(lab, tmp_path, BROKEN.replace("    bus.flush()", "    pass"), 3.0)
+    assert out.splitlines()[0] == "th1: no reply"
+    lost = [r["reason"] for r in of(ring, kind="frame.lost")]
+    assert lost[0] == "cut: RS485_DE dropped after 0 of 8 bytes"
+    assert not of(ring, src="th1", kind="frame.tx")
+
+
+def test_writing_with_de_low_reaches_nobody(lab, tmp_path):
+    out, ring, _ = _master(lab, tmp_path, BROKEN.replace("    de.on()", "    pass"), 3.0)
+    assert out.splitlines()[0] == "th1: no reply"
+    assert of(ring, kind="frame.lost")[0]["reason"].startswith("driver off: RS485_DE is low")
+
+
+def test_the_board_uarts_keep_their_own_settings_and_buffers(lab, tmp_path):
+    fw = tmp_path / "fw.py"
+    fw.write_text("from machine import UART\nimport time\na = UART(1, 9600)\nb = UART(2, 19200)\n"
+                  "time.sleep_ms(300)\nprint(a.read(), b.any())\n")
+    sim, ring = board_lab(lab, fw)
+    from sim.uart import attach
+    term1 = attach(sim.devices["b1"], "uart1", lambda data: None)
+    out = terminal(sim)
+    sim.run(0.1)
+    term1.write(b"OK\r\n")
+    sim.run(1.0)
+    assert sim.devices["b1"].uart("uart1") == (9600, "N") and sim.devices["b1"].uart("rs485") == (19200, "N")
+    assert bytes(out) == b"b'OK\\r\\n' 0\r\n"
+
+
+def test_a_uart_that_does_not_exist_is_a_crash_naming_the_line(lab, tmp_path):
+    fw = tmp_path / "fw.py"
+    fw.write_text("from machine import UART\nu = UART(3)\n")
+    sim, ring = board_lab(lab, fw)
+    sim.run(0.5)
+    crash = of(ring, kind="crash")[0]
+    assert crash["line"] == 2 and "UART(3) does not exist" in crash["error"]
+
+
+def test_wifi_at_client_example_publishes_to_a_real_broker(lab, tmp_path):
+    from at_support import Running
+    from mqtt_support import Mosquitto, Subscriber
+    broker = Mosquitto(tmp_path).start()
+    try:
+        sub = Subscriber(broker.port, ["lab/board/temperature"])
+        fw = tmp_path / "wifi.py"
+        fw.write_text(FIRMWARE.joinpath("wifi_at_client.py").read_text().replace(
+            'BROKER, PORT = "127.0.0.1", 1883', f'BROKER, PORT = "127.0.0.1", {broker.port}'))
+        extra = ("  - {id: ap1, type: wifi_ap, pos_m: [5, 5], ssid: IoT-Lab, key: iot12345}\n"
+                 "  - {id: esp1, type: esp8266, pos_m: [2, 1]}\n"
+                 "  - {id: t1, type: lm35, pos_m: [1, 2]}\n")
+        sim, ring = board_lab(lab, fw, extra_devices=extra, wiring="  - b1.uart1 -> esp1.uart\n  - b1.a0 -> t1.out\n")
+        out = terminal(sim)
+        run = Running(sim, speed=4.0, seconds=120)
+        try:
+            assert sub.wait_for(lambda m: len(m) >= 2, timeout_s=30), bytes(out)
+        finally:
+            run.stop()
+        values = [float(p) for p in sub.topic("lab/board/temperature")]
+        assert all(15 < v < 35 for v in values)
+        lines = bytes(out).decode().splitlines()
+        assert lines[:4] == ["AT -> OK", "AT+CWMODE=1 -> OK", 'AT+CWJAP="IoT-Lab","iot12345" -> OK',
+                             'AT+MQTTUSERCFG=0,1,"iotlab-board","","",0,0,"" -> OK']
+        assert lines[4] == f'AT+MQTTCONN=0,"127.0.0.1",{broker.port},0 -> OK'
+        sub.close()
+    finally:
+        broker.stop()
