@@ -64,6 +64,8 @@ class DevBoardParams(DeviceParams):
     line_budget: int = Field(200_000, ge=1000, le=10_000_000, description="firmware lines run without a sleep "
                              "before the CPU counts as stuck")
     heap_kb: int = Field(96, ge=8, le=4096, description="heap for firmware data, KB (past it: MemoryError)")
+    irq_latency_us: float = Field(2.0, ge=0, le=1000, description="interrupt latency: from the edge or timer "
+                                  "event to the handler's first line, µs")
     boot_ms: float = Field(50.0, ge=0, le=10000, description="time from a reset to the firmware starting, ms")
     peripherals: dict[Literal["uart0", "gpio"], Literal["behavioural", "rtl", "uart_baud_bug", "gpio_irq_bug"]] = (
         Field(default_factory=dict, description="per peripheral, the model that runs it: behavioural (default, "
@@ -307,7 +309,7 @@ class DevBoard(HdlPeripherals, BoardUarts, FirmwareFaults, UartPort, Device):
         self._irq_queue.append(irq)
         if not self._irq_flush:
             self._irq_flush = True
-            self.sim.env.timeout(0).callbacks.append(self._flush_irqs)
+            self.sim.env.timeout(self.p.irq_latency_us / 1e6).callbacks.append(self._flush_irqs)
 
     def _flush_irqs(self, _event) -> None:
         self._irq_flush = False

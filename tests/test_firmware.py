@@ -102,7 +102,7 @@ def test_interrupt_priorities_and_pending_events(lab, tmp_path):
 def test_pwm_breathing_led(lab):
     sim, ring = board_lab(lab, FIRMWARE / "pwm_breathe.py")
     sim.run(2.1)
-    duty = {r["t"]: r["pwm_duty"] for r in of(ring, kind="output") if r["output"] == "LED3"}
+    duty = {round(r["t"], 4): r["pwm_duty"] for r in of(ring, kind="output") if r["output"] == "LED3"}
     assert duty[1.0] == 1.0 and duty[0.5] == pytest.approx(0.25, abs=1e-3)
     assert duty[2.0] == 0.0 and max(duty) == 2.08 and len(duty) == 105     # one step every 20 ms
     assert [t for t, d in duty.items() if d == 1.0] == [1.0]
@@ -179,7 +179,7 @@ def test_exception_in_an_interrupt_handler(lab, tmp_path):
     out = terminal(sim)
     sim.run(1)
     (crash,) = of(ring, kind="crash")
-    assert (crash["t"], crash["line"], crash["where"]) == (0.1, 3, "irq")
+    assert (crash["t"], crash["line"], crash["where"]) == (0.100002, 3, "irq")    # 2 µs interrupt latency
     assert crash["error"].startswith("IndexError")
     assert out.decode().count("alive") == 3                 # main runs on; the failed handler is off
 
@@ -272,3 +272,44 @@ def test_a_missing_firmware_file_is_a_located_scenario_problem(write_scenario):
     with pytest.raises(ScenarioError) as err:
         load(path)
     assert "lab.yaml:4:" in str(err.value) and "there is no file 'fw/nope.py'" in str(err.value)
+
+
+LATENCY = """
+import time
+from machine import Pin, Timer
+key = [0]
+ticks = {"n": 0, "first": 0, "last": 0, "short": 10**9, "long": 0}
+def on_key(pin):
+    key[0] = time.ticks_us()
+def on_tick(timer):
+    now = time.ticks_us()
+    if ticks["n"]:
+        gap = time.ticks_diff(now, ticks["last"])
+        ticks["short"], ticks["long"] = min(ticks["short"], gap), max(ticks["long"], gap)
+    else:
+        ticks["first"] = now
+    ticks["n"] += 1
+    ticks["last"] = now
+Pin("KEY1", Pin.IN).irq(handler=on_key, trigger=Pin.IRQ_FALLING)
+time.sleep_ms(100)
+Timer(0).init(period=1, mode=Timer.PERIODIC, callback=on_tick)
+time.sleep_ms(5000.5)
+Timer(0).deinit()
+print(key[0], ticks["n"], ticks["short"], ticks["long"], ticks["first"], ticks["last"])
+"""
+
+
+@pytest.mark.parametrize("latency", [2.0, 25.0])
+def test_interrupt_latency_and_timer_accuracy_in_simulated_time(lab, tmp_path, latency):
+    (tmp_path / "lat.py").write_text(LATENCY)
+    sim, ring = board_lab(lab, "lat.py", board=f", key_bounce_ms: 0, irq_latency_us: {latency}, "
+                          "key_presses: [{at_s: 0.05, key: KEY1}]")
+    out = terminal(sim)
+    sim.run(6)
+    assert not of(ring, kind="crash"), out.decode()
+    key_us, ticks, shortest, longest, first, last = map(int, out.decode().split())
+    lat = int(latency)
+    assert key_us == 50_000 + lat                         # the edge at 50 ms, the handler's first line after it
+    # a 1 ms periodic timer for 5 s: every period exactly 1000 µs, no drift over 5,000 ticks
+    assert (ticks, shortest, longest) == (5000, 1000, 1000)
+    assert (first, last) == (101_000 + lat, 5_100_000 + lat)
