@@ -34,6 +34,7 @@ from .board_machine import make_modules
 from .board_uarts import DE_PIN, BoardUarts
 from .board_runner import BoardReset, Runner
 from .board_sandbox import FirmwareRejected
+from .board_timer_rtl import RtlTimers
 
 LEDS = ("LED1", "LED2", "LED3", "LED4")
 KEYS = ("KEY1", "KEY2")
@@ -67,10 +68,14 @@ class DevBoardParams(DeviceParams):
     irq_latency_us: float = Field(2.0, ge=0, le=1000, description="interrupt latency: from the edge or timer "
                                   "event to the handler's first line, µs")
     boot_ms: float = Field(50.0, ge=0, le=10000, description="time from a reset to the firmware starting, ms")
-    peripherals: dict[Literal["uart0", "gpio"], Literal["behavioural", "rtl", "uart_baud_bug", "gpio_irq_bug"]] = (
+    peripherals: dict[Literal["uart0", "gpio", "timer"],
+                      Literal["behavioural", "rtl", "uart_baud_bug", "gpio_irq_bug"]] = (
         Field(default_factory=dict, description="per peripheral, the model that runs it: behavioural (default, "
               "fast), rtl (the Amaranth RTL co-simulated cycle by cycle, hdl/) or an HDL exercise's variant of that "
-              "peripheral (uart0: uart_baud_bug; gpio: gpio_irq_bug)", examples=[{"uart0": "rtl", "gpio": "rtl"}]))
+              "peripheral (uart0: uart_baud_bug; gpio: gpio_irq_bug)", examples=[{"uart0": "rtl", "gpio": "rtl", "timer": "rtl"}]))
+    timer_clock_hz: int = Field(10_000, ge=1_000, le=100_000_000, description="clock of an RTL timer, Hz (after "
+                                "the bus prescaler; each clock is one co-simulated cycle, so a slower clock "
+                                "runs faster; periods are whole clocks)")
     uart_clock_hz: int = Field(921_600, ge=10_000, le=600_000_000, description="clock of an RTL UART, Hz: "
                                "DIVISOR = clock / baud (921.6 kHz: 8 clocks a bit at 115200)")
     SUPPLY_RANGE_V: ClassVar = (4.5, 5.5)
@@ -90,7 +95,7 @@ class DevBoardParams(DeviceParams):
 VARIANT_OF = {"uart_baud_bug": "uart0", "gpio_irq_bug": "gpio"}
 
 
-class DevBoard(HdlPeripherals, BoardUarts, FirmwareFaults, UartPort, Device):
+class DevBoard(HdlPeripherals, RtlTimers, BoardUarts, FirmwareFaults, UartPort, Device):
     """MCU dev board running student Python firmware: GPIO, keys, interrupts, timers, PWM, ADC, UART, I2C."""
     FAMILY = "mcu"
     TITLE, TITLE_ZH = "MCU dev board (MicroPython-style firmware)", "单片机开发板 (MicroPython 风格固件)"
@@ -132,6 +137,7 @@ class DevBoard(HdlPeripherals, BoardUarts, FirmwareFaults, UartPort, Device):
         self._irq_flush = False
         self.pwm: dict[str, float] = {}
         self._uarts_clear()
+        self._rtl_timers_clear()
         self._wdt: list | None = None
         self._reset_reason = ""
         self._hdl_clear()
@@ -331,9 +337,17 @@ class DevBoard(HdlPeripherals, BoardUarts, FirmwareFaults, UartPort, Device):
             self.gpio_service()                # an RTL GPIO whose irq is still high runs them again
 
     def start_timer(self, timer, gen: int, period_s: float, periodic: bool) -> None:
-        self.irq_list[:] = [i for i in self.irq_list if i.source is not timer]
+        self.irq_list[:] = [i for i in self.irq_list if getattr(i.source, "key", None) != timer.key]
         self.irq_list.append(timer.irq_entry)
-        self.sim.env.process(self._timer(timer, gen, period_s, periodic, self.runner))
+        if self._timer_on_rtl():
+            self.rtl_timer_start(timer, gen, period_s, periodic, self.runner)
+        else:
+            self.sim.env.process(self._timer(timer, gen, period_s, periodic, self.runner))
+
+    def stop_timer(self, timer) -> None:
+        """``Timer.deinit`` (the timer's generation has moved on: its process ends at its next wake)."""
+        if self._timer_on_rtl():
+            self.rtl_timer_stop(timer)
 
     def _timer(self, timer, gen, period_s, periodic, runner):
         env, t0, k = self.sim.env, self.sim.env.now, 1

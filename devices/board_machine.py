@@ -134,14 +134,28 @@ def make_modules(board, runner) -> dict[str, types.ModuleType]:
     machine.Pin = Pin
 
     # -- timers and PWM ------------------------------------------------------------------------------
+    generations: dict = {}          # per hardware timer id: Timer(2) made twice is the same timer
+
     class Timer:
         BOARD_API = True
         ONE_SHOT, PERIODIC = 0, 1
 
         def __init__(self, id=-1, **kwargs):
-            self.id, self.generation, self.irq_entry = id, 0, None
+            if not isinstance(id, int) or isinstance(id, bool) or not -1 <= id <= 15:
+                raise ValueError(f"Timer({id!r}): ids are 0-15, or -1 for a virtual timer")
+            self.id, self.irq_entry = id, None
+            self.key = id if id >= 0 else f"virtual-{len(generations)}-{object.__repr__(self)}"
+            generations.setdefault(self.key, 0)
             if kwargs:
                 self.init(**kwargs)
+
+        @property
+        def generation(self):
+            return generations[self.key]
+
+        @generation.setter
+        def generation(self, value):
+            generations[self.key] = value
 
         def init(self, mode=1, period=-1, freq=-1, callback=None, priority=2):
             tick()
@@ -156,7 +170,9 @@ def make_modules(board, runner) -> dict[str, types.ModuleType]:
             board.start_timer(self, self.generation, period_s, mode == self.PERIODIC)
 
         def deinit(self):
+            tick()
             self.generation += 1
+            board.stop_timer(self)
 
     class PWM:
         BOARD_API = True

@@ -258,6 +258,19 @@ class Port:
             if not self.outputs["active"] and not self._force:
                 self.cycle = end
 
+    def run_until(self, output: str, value: int, cycles: int) -> bool:
+        """Clock with a quiet bus until ``output`` shows ``value`` (True: it shows it during cycle
+        ``self.cycle - 1``), or ``cycles`` have passed, or the peripheral goes idle (False; the rest of
+        the stretch is skipped as in ``run``)."""
+        end = self.cycle + cycles
+        while self.cycle < end:
+            self._step()
+            if self.outputs[output] == value:
+                return True
+            if not self.outputs["active"] and not self._force:
+                self.cycle = end
+        return False
+
     def changes(self) -> list:
         out, self._changes = self._changes, []
         return out

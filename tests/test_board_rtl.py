@@ -181,3 +181,42 @@ def test_the_gpio_exercise_fails_with_the_bug_and_passes_with_the_fixed_gpio(tmp
     fixed, seen_ok = _gpio_exercise(tmp_path, "rtl")
     assert fixed == {"counted": "pass"}
     assert seen_ok == [("uart.heard", f"press {n}") for n in (1, 2, 3)]
+
+
+def _timer_run(lab, tmp_path, model: str, source: str, seconds: float, board: str = ""):
+    fw = tmp_path / "t.py"
+    fw.write_text(source)
+    sim, ring = board_lab(lab, fw, board=f", peripherals: {{timer: {model}}}{board}")
+    out = terminal(sim)
+    sim.run(seconds)
+    return bytes(out).decode(), ring
+
+
+def test_rtl_timer_runs_the_breathing_led_like_the_behavioural_timer(lab, tmp_path):
+    from test_firmware import FIRMWARE
+    src = FIRMWARE.joinpath("pwm_breathe.py").read_text()
+    runs = []
+    for model in ("behavioural", "rtl"):
+        _, ring = _timer_run(lab, tmp_path, model, src, 1.5)
+        runs.append([(round(r["t"], 9), r["pwm_duty"]) for r in of(ring, kind="output")])
+    assert runs[0] == runs[1] and len(runs[0]) == 75        # 20 ms is 200 clocks at 10 kHz: the same instants
+
+
+def test_rtl_timer_periods_are_whole_clocks(lab, tmp_path):
+    from test_firmware import LATENCY
+    out, ring = _timer_run(lab, tmp_path, "rtl", LATENCY.replace("period=1,", "period=1.03,"), 6,
+                           board=", timer_clock_hz: 10000, key_presses: [{at_s: 0.05, key: KEY1}]")
+    _, ticks, shortest, longest, first, last = map(int, out.split())
+    # 1.03 ms at 10 kHz is 10.3 clocks: the RTL keeps 10 (1000 µs) every period
+    assert (shortest, longest) == (1000, 1000) and ticks == 5000
+    assert first == 100_000 + 1000 + 2                     # one period after init, plus the 2 µs latency
+
+
+def test_rtl_one_shot_timer_fires_once_and_deinit_stops_a_periodic_one(lab, tmp_path):
+    src = ("import time\nfrom machine import Timer\nn = [0, 0]\n"
+           "def one(t):\n    n[0] += 1\ndef many(t):\n    n[1] += 1\n"
+           "Timer(1).init(mode=Timer.ONE_SHOT, period=50, callback=one)\n"
+           "Timer(2).init(mode=Timer.PERIODIC, period=10, callback=many)\n"
+           "time.sleep_ms(205)\nTimer(2).deinit()\ntime.sleep_ms(300)\nprint(n[0], n[1])\n")
+    assert _timer_run(lab, tmp_path, "behavioural", src, 1.0)[0] == "1 20\r\n"
+    assert _timer_run(lab, tmp_path, "rtl", src, 1.0)[0] == "1 20\r\n"

@@ -1,0 +1,96 @@
+"""A dev board's ``machine.Timer`` on the Amaranth timer (``peripherals: {timer: rtl}``; docs/hdl.md).
+
+Each ``Timer(id)`` the firmware starts gets its own RTL timer, clocked at ``timer_clock_hz`` (the
+peripheral clock after the bus prescaler: every clock is one co-simulated cycle). ``Timer.init``
+writes CTRL (stop), PRESCALE and PERIOD for the period (``period = (PERIOD+1) * (PRESCALE+1)`` clocks:
+the period is whole clocks, as on the chip), COUNT (restarts the prescaler), clears PEND and sets
+CTRL = EN | IRQ_EN (| ONESHOT); those writes go over the register bus, so the timer's first counting
+clock is the moment of ``init`` and the first interrupt comes one period later. The timer's cycles
+follow simulated time: a process clocks the RTL
+ahead until its ``irq`` rises or until the next event anywhere in the simulation (nothing can touch
+the timer before that; at least one clock, so it is at most one clock ahead of what touches it), then
+sleeps until that moment; at the ``irq`` it clears PEND and raises the
+timer's interrupt. ``Timer.deinit`` writes CTRL = 0. The RTL's cycles run outside the firmware's line
+counter.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from importlib import import_module
+from math import ceil
+
+
+class RtlTimers:
+    """Mixin for ``devices.board.DevBoard``."""
+
+    def _rtl_timers_clear(self) -> None:
+        self._tports: dict = {}                       # Timer key -> [port, time of cycle 0]
+
+    def _timer_on_rtl(self) -> bool:
+        return self.p.peripherals.get("timer", "behavioural") != "behavioural"
+
+    def _tport(self, timer):
+        entry = self._tports.get(timer.key)
+        if entry is None:
+            entry = self._tports[timer.key] = [import_module("hdl.models").open_port("timer", "rtl"),
+                                               self.sim.env.now]
+            self._tregs = import_module("hdl.models").REGMAPS["timer"]
+        return entry
+
+    def _sync(self, entry) -> None:
+        """Clock the timer up to now (it may be up to one cycle ahead, never behind)."""
+        port, t0 = entry
+        target = round((self.sim.env.now - t0) * self.p.timer_clock_hz)
+        if target > port.cycle:
+            port.run(target - port.cycle)
+
+    def _treg(self, name: str) -> int:
+        return self._tregs.reg(name).addr
+
+    def rtl_timer_start(self, timer, gen: int, period_s: float, periodic: bool, runner) -> None:
+        entry = self._tport(timer)
+        port = entry[0]
+        with runner.native() if runner is not None else nullcontext():
+            self._sync(entry)
+            clocks = max(2.0, period_s * self.p.timer_clock_hz)
+            presc = max(1, ceil(clocks / 65536))
+            period = max(1, round(clocks / presc)) - 1
+            ctrl = self._tregs.reg("CTRL")
+            bits = {f.name: 1 << f.lsb for f in ctrl.fields}
+            port.write(self._treg("CTRL"), 0)
+            port.write(self._treg("PRESCALE"), presc - 1)
+            port.write(self._treg("PERIOD"), period)
+            port.write(self._treg("COUNT"), 0)
+            port.write(self._treg("PEND"), 1)
+            port.write(self._treg("CTRL"), bits["EN"] | bits["IRQ_EN"] | (0 if periodic else bits["ONESHOT"]))
+        # the writes went over the bus, not on timer clocks: the timer's first counting clock is now
+        entry[1] = self.sim.env.now - port.cycle / self.p.timer_clock_hz
+        self.sim.env.process(self._rtl_timer(timer, gen, entry, runner))
+
+    def rtl_timer_stop(self, timer) -> None:
+        entry = self._tports.get(timer.key)
+        if entry is not None:
+            runner = self.runner
+            with runner.native() if runner is not None else nullcontext():
+                self._sync(entry)
+                entry[0].write(self._treg("CTRL"), 0)
+
+    def _rtl_timer(self, timer, gen, entry, runner):
+        env, clk = self.sim.env, self.p.timer_clock_hz
+        port, t0 = entry
+        while timer.generation == gen and self.runner is runner and entry[1] == t0:
+            horizon = env.peek()
+            limit = round((horizon - t0) * clk) - port.cycle if horizon != float("inf") else 10 * clk
+            # at least one clock: two timers waiting on each other's next event would never move on
+            fired = port.run_until("irq", 1, max(1, limit))
+            if not fired and not port.outputs["active"]:
+                return                                # stopped (one-shot done, or CTRL written 0)
+            at = t0 + (port.cycle - (1 if fired else 0)) / clk
+            yield env.timeout(max(0.0, at - env.now))
+            if timer.generation != gen or self.runner is not runner:
+                return
+            if fired:
+                port.write(self._treg("PEND"), 1)
+                self.raise_irq(timer.irq_entry)
+
