@@ -4,8 +4,12 @@ Each byte written to the expander sets its eight pins (P0 RS, P1 RW, P2 E, P3 ba
 the controller latches D7-D4 on each falling edge of E, 8-bit at power-on until a function set selects
 4-bit mode (the usual 0x3, 0x3, 0x3, 0x2 reset sequence). Clear, home, entry mode, display on/off and
 DDRAM addresses are followed; CGRAM writes are taken and ignored. What the display shows goes to the
-trace as ``lcd`` records (``line1``, ``line2``), one per simulated instant in which it changed. Timing
-(a command's execution time) is not checked.
+trace as ``lcd`` records (``line1``, ``line2``), one per simulated instant in which it changed.
+
+Timing: after an instruction the controller is busy (``EXEC_S``: 1.52 ms for clear and home, 37 µs for
+the others and for data); a nibble latched while it is busy is lost, so the nibbles after it pair up
+wrong and the display shows garbage, as on the bench when a driver does not wait after a clear. The
+first one lost in each busy spell is an ``lcd.ignored`` record.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sim.device import Device, DeviceParams
 from sim.ports import bus
 
 ADDRESSES = tuple(range(0x20, 0x28)) + tuple(range(0x38, 0x40))
+EXEC_S = {"clear": 1.52e-3, "home": 1.52e-3, "other": 37e-6}
 
 
 class LCD1602Params(DeviceParams):
@@ -59,6 +64,7 @@ class LCD1602(Device):
         self.addr, self.increment, self.display_on = 0, True, False
         self.four_bit, self.high = False, None
         self.port, self.cgram = 0, False
+        self.busy_until, self._told = 0.0, -1.0
 
     def set_power(self, on: bool) -> None:
         super().set_power(on)
@@ -74,6 +80,13 @@ class LCD1602(Device):
         return bytes([self.port]) * read
 
     def _latch(self, nibble: int, rs: bool) -> None:
+        now = self.sim.env.now
+        if now < self.busy_until - 1e-12:
+            if self._told != self.busy_until:
+                self._told = self.busy_until
+                self.emit("lcd.ignored", why=f"busy: written {1e6 * (self.busy_until - now):.0f} µs before "
+                          "the last instruction finished")
+            return
         if not self.four_bit:
             value = nibble << 4                               # 8-bit mode: D3-D0 are not wired
             if not rs and value & 0xE0 == 0x20:
@@ -88,6 +101,8 @@ class LCD1602(Device):
             self._data(value)
         else:
             self._command(value)
+        kind = "clear" if not rs and value == 0x01 else "home" if not rs and value & 0xFE == 0x02 else "other"
+        self.busy_until = now + EXEC_S[kind]
 
     def _command(self, cmd: int) -> None:
         if cmd & 0x80:

@@ -274,24 +274,41 @@ def make_modules(board, runner) -> dict[str, types.ModuleType]:
 
     # -- I2C ---------------------------------------------------------------------------------------------
     class I2C:
+        """I2C master. Each transfer takes its bus time at ``freq`` (9 clocks a byte with its ACK, the
+        address byte included, plus start and stop) as the CPU waits for it; inside an interrupt
+        handler it takes none (a handler cannot hand the time over)."""
         BOARD_API = True
 
         def __init__(self, id=0, scl=None, sda=None, freq=400000):
+            if not 10_000 <= int(freq) <= 1_000_000:
+                raise ValueError(f"I2C freq {freq}: 10000-1000000 Hz")
             self.freq = int(freq)
+
+        def _bus(self, *segments):
+            """Wait the bus time of ``segments`` (bytes in each start..stop or repeated-start segment)."""
+            clocks = sum(1 + 9 * (1 + n) for n in segments) + 1
+            if not runner.in_irq:
+                runner.sleep(clocks / self.freq)
 
         def scan(self):
             tick()
-            return board.i2c_scan()
+            found = board.i2c_scan()
+            self._bus(*([0] * 112))
+            return found
 
         def writeto(self, addr, buf, stop=True):
             tick()
-            if board.i2c(addr, bytes(buf), 0) is None:
+            data = bytes(buf)
+            ok = board.i2c(addr, data, 0) is not None
+            self._bus(len(data) if ok else 0)
+            if not ok:
                 raise OSError(19, "ENODEV")
-            return len(buf)
+            return len(data)
 
         def readfrom(self, addr, nbytes, stop=True):
             tick()
             data = board.i2c(addr, b"", int(nbytes))
+            self._bus(int(nbytes) if data is not None else 0)
             if data is None:
                 raise OSError(19, "ENODEV")
             return bytes(data)
@@ -303,7 +320,9 @@ def make_modules(board, runner) -> dict[str, types.ModuleType]:
             self.writeto(addr, bytes([memaddr]) + bytes(buf))
 
         def readfrom_mem(self, addr, memaddr, nbytes, addrsize=8):
+            tick()
             data = board.i2c(addr, bytes([memaddr]), int(nbytes))
+            self._bus(1, int(nbytes)) if data is not None else self._bus(0)
             if data is None:
                 raise OSError(19, "ENODEV")
             return bytes(data)
@@ -327,6 +346,14 @@ def make_modules(board, runner) -> dict[str, types.ModuleType]:
     micropython.const = lambda x: x
     micropython.alloc_emergency_exception_buf = lambda n: None
     lcd = types.ModuleType("lcd_i2c")
-    lcd.I2cLcd = board_lcdlib.I2cLcd
+
+    class I2cLcd(board_lcdlib.I2cLcd):
+        BOARD_API = True
+
+        def sleep_ms(self, ms):
+            if not runner.in_irq:
+                sleep_ms(ms)
+
+    lcd.I2cLcd = I2cLcd
     return {"machine": machine, "time": utime, "utime": utime, "micropython": micropython, "math": math,
             "lcd_i2c": lcd}

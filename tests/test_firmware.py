@@ -313,3 +313,35 @@ def test_interrupt_latency_and_timer_accuracy_in_simulated_time(lab, tmp_path, l
     # a 1 ms periodic timer for 5 s: every period exactly 1000 µs, no drift over 5,000 ticks
     assert (ticks, shortest, longest) == (5000, 1000, 1000)
     assert (first, last) == (101_000 + lat, 5_100_000 + lat)
+
+
+HASTY = """
+import time
+from machine import I2C
+from lcd_i2c import I2cLcd
+class Hasty(I2cLcd):
+    def sleep_ms(self, ms):
+        pass                      # a driver that never waits for the display
+i2c = I2C(0, freq=100000)
+t0 = time.ticks_us()
+i2c.writeto(0x27, b"\\x08\\x0c")
+t1 = time.ticks_us()
+lcd = LCD(i2c, 0x27, 2, 16)
+lcd.putstr("hello")
+print(time.ticks_diff(t1, t0))
+"""
+
+
+@pytest.mark.parametrize("driver", ["I2cLcd", "Hasty"])
+def test_i2c_takes_bus_time_and_the_lcd_loses_what_comes_while_it_is_busy(lab, tmp_path, driver):
+    (tmp_path / "lcd.py").write_text(HASTY.replace("LCD(", f"{driver}("))
+    sim, ring = board_lab(lab, "lcd.py", "  - {id: lcd, type: lcd1602, pos_m: [1, 2]}\n", "  - b1.i2c -> lcd.i2c\n")
+    out = terminal(sim)
+    sim.run(1)
+    assert out.decode() == "290\r\n"          # (1 start + 3 bytes x 9 + 1 stop) clocks at 100 kHz
+    last = of(ring, "lcd", "lcd")[-1]
+    ignored = of(ring, "lcd", "lcd.ignored")
+    if driver == "I2cLcd":
+        assert last["line1"] == "hello" and not ignored
+    else:                                      # the clear's 1.52 ms: what followed it paired up wrong
+        assert last["line1"] != "hello" and ignored and ignored[0]["why"].startswith("busy: written")
