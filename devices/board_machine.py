@@ -1,7 +1,8 @@
 """The MicroPython-style API a dev board's firmware sees: ``machine`` (Pin, Timer, PWM, ADC, UART, I2C,
 WDT, disable_irq/enable_irq, reset), ``time``/``utime`` (sleep, sleep_ms, sleep_us, ticks_ms, ticks_us,
-ticks_diff, ticks_add), ``micropython.const`` and ``lcd_i2c`` (an LCD1602 driver over a PCF8574 backpack,
-written against ``machine.I2C`` the way the common MicroPython driver is).
+ticks_diff, ticks_add), ``micropython.const``, ``lcd_i2c`` (an LCD1602 driver over a PCF8574 backpack,
+written against ``machine.I2C`` the way the common MicroPython driver is), ``framebuf`` and ``ssd1306``
+(MicroPython's frame buffer and OLED driver, ``devices.board_framebuf``).
 
 Each board gets its own module objects, built by ``make_modules(board, runner)``; every call runs in the
 firmware thread while the simulation waits (see ``devices.board_runner``).
@@ -12,7 +13,7 @@ from __future__ import annotations
 import math
 import types
 
-from . import board_lcdlib
+from . import board_framebuf, board_lcdlib
 
 
 def make_modules(board, runner) -> dict[str, types.ModuleType]:
@@ -355,5 +356,10 @@ def make_modules(board, runner) -> dict[str, types.ModuleType]:
                 sleep_ms(ms)
 
     lcd.I2cLcd = I2cLcd
+    framebuf = types.ModuleType("framebuf")
+    for name in ("FrameBuffer", "MONO_VLSB", "MVLSB", "MONO_HLSB", "MONO_HMSB"):
+        setattr(framebuf, name, getattr(board_framebuf, name))
+    ssd1306 = types.ModuleType("ssd1306")
+    ssd1306.SSD1306_I2C = board_framebuf.SSD1306_I2C
     return {"machine": machine, "time": utime, "utime": utime, "micropython": micropython, "math": math,
-            "lcd_i2c": lcd}
+            "lcd_i2c": lcd, "framebuf": framebuf, "ssd1306": ssd1306}

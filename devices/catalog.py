@@ -45,4 +45,5 @@ CATALOG = {
     "microwave_oven": "devices.microwave:MicrowaveOven",
     "devboard": "devices.board:DevBoard",
     "lcd1602": "devices.board_lcd:LCD1602",
+    "ssd1306": "devices.ssd1306:SSD1306",
 }

@@ -345,3 +345,40 @@ def test_i2c_takes_bus_time_and_the_lcd_loses_what_comes_while_it_is_busy(lab, t
         assert last["line1"] == "hello" and not ignored
     else:                                      # the clear's 1.52 ms: what followed it paired up wrong
         assert last["line1"] != "hello" and ignored and ignored[0]["why"].startswith("busy: written")
+
+
+def test_i2c_sensor_on_the_oled(lab):
+    devices = "  - {id: oled, type: ssd1306, pos_m: [1, 2]}\n  - {id: sht1, type: sht3x, pos_m: [1, 4]}\n"
+    sim, ring = board_lab(lab, FIRMWARE / "i2c_oled.py", devices, "  - b1.i2c -> oled.i2c\n  - b1.i2c -> sht1.i2c\n")
+    sim.run(2.5)
+    shown = of(ring, "oled", "oled")
+    last = shown[-1]
+    lines = last["text"].split("\n")
+    assert last["on"] is True and lines[0].startswith("SHT31") and lines[0].endswith("up 2 s")
+    assert abs(float(lines[1].split()[1]) - 25.0) < 0.5 and abs(float(lines[2].split()[1]) - 50.0) < 3
+    assert len(last["pixels"]) == 64 * 32 and last["lit"] > 300
+    # the bar: half of the 124 columns inside the frame, on rows 54-59
+    row = int(last["pixels"][56 * 32:57 * 32], 16)
+    assert 55 < bin(row).count("1") - 2 < 70
+
+
+def test_an_oled_without_its_charge_pump_stays_dark(lab, tmp_path):
+    (tmp_path / "dark.py").write_text(
+        "from machine import I2C\nfrom ssd1306 import SSD1306_I2C\ni2c = I2C(0)\n"
+        "class NoPump(SSD1306_I2C):\n    def write_cmd(self, cmd):\n"
+        "        if cmd != 0x14:\n            super().write_cmd(cmd)\n"
+        "oled = NoPump(128, 64, i2c)\noled.text('hello', 0, 0)\noled.show()\n")
+    sim, ring = board_lab(lab, "dark.py", "  - {id: oled, type: ssd1306, pos_m: [1, 2]}\n", "  - b1.i2c -> oled.i2c\n")
+    sim.run(0.5)
+    assert not [r for r in of(ring, "oled", "oled") if r["on"]]
+
+
+def test_oled_reads_text_and_follows_page_addressing():
+    from devices.board_framebuf import MONO_VLSB, FrameBuffer
+    from devices.ssd1306 import read_text
+    buf = bytearray(1024)
+    fb = FrameBuffer(buf, 128, 64, MONO_VLSB)
+    fb.text("Hi 42", 8, 3)
+    fb.text("~ok", 0, 40)
+    rows = [sum(((buf[(y >> 3) * 128 + x] >> (y & 7)) & 1) << (127 - x) for x in range(128)) for y in range(64)]
+    assert read_text(rows) == " Hi 42\n~ok"

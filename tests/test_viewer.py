@@ -587,8 +587,20 @@ def test_a_boards_leds_and_its_lcd_show_what_the_trace_says():
         assert v.state.lcd_lines("lcd1") == (last["line1"].ljust(16)[:16], last["line2"].ljust(16)[:16])
         rect = v.plan_renderer.lcd_rect(*v.plan_renderer.positions(v.view, "room")["lcd1"])
         assert tuple(image.get_at((rect.x + 1, rect.y + 1)))[:3] == LCD_LIT
+        # the OLED's picture, half size above its icon: lit pixels where the panel's are
+        from viewer.oled import OLED_OFF, OLED_ON
+        oled = [r for r in ring.of_kind("oled") if r["src"] == "oled1"][-1]
+        assert oled["on"] and oled["text"].startswith("SHT31")
+        rect = v.plan_renderer.oled_rect(*v.plan_renderer.positions(v.view, "room")["oled1"])
+        rows = [int(oled["pixels"][y * 32:(y + 1) * 32], 16) for y in range(64)]
+        lit = [(x, y) for y in range(0, 64, 2) for x in range(0, 128, 2) if rows[y] >> (127 - x) & 1]
+        dark = [(x, y) for y in range(0, 64, 2) for x in range(0, 128, 2) if not rows[y] >> (127 - x) & 1]
+        colours = [tuple(image.get_at((rect.x + 2 + x // 2, rect.y + 2 + y // 2)))[:3] for x, y in lit[:50]]
+        assert lit and colours.count(OLED_ON) >= len(colours) * 0.8
+        colours = [tuple(image.get_at((rect.x + 2 + x // 2, rect.y + 2 + y // 2)))[:3] for x, y in dark[:200]]
+        assert colours.count(OLED_OFF) >= len(colours) * 0.8
         # the inspector of a board lists its pins, of the display its text
-        for selected in ("blink", "breathe", "lcd1"):
+        for selected in ("blink", "breathe", "lcd1", "oled1"):
             v.selected = selected
             shot.render()
     finally:

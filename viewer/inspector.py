@@ -8,6 +8,7 @@ import pygame
 
 from . import icons, style
 from .console import uart_ports
+from .oled import OledPictures
 from .plan import LCD_LIT, LCD_TEXT, LCD_UNLIT, led_colour
 from .readings import format_reading, split_unit
 from .state import details
@@ -265,6 +266,18 @@ def _pins_and_display(v, col: Column, dev) -> None:
         col.y += rect.height + 6
         if not record.get("backlight", True):
             col.text(words("backlight_off"), style.TEXT_DIM)
+    oled = state.oled.get(dev.id)
+    if oled is not None:
+        col.heading(words("lcd"))
+        picture = _OLED.picture(dev.id, oled)
+        if col.visible(picture.get_height() + 6):
+            v.surface.blit(picture, (col.x, col.y + 2))
+        col.y += picture.get_height() + 6
+        if not oled.get("on"):
+            col.text(words("off"), style.TEXT_DIM)
+
+
+_OLED = OledPictures()
 
 
 def _switch_row(v, col: Column, text: str, on: bool, device: str, port: str) -> None:

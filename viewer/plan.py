@@ -13,6 +13,7 @@ import math
 import pygame
 
 from . import icons, labels, style
+from .oled import OledPictures
 from .readings import compact, outputs_line
 from .scene import Scene
 from .state import LabState
@@ -59,6 +60,7 @@ class Plan:
         self._sprites_key: tuple | None = None
         self._values: dict[str, tuple[float, str, tuple[int, int, int]]] = {}
         self._values_changed = -1
+        self._oled_pictures = OledPictures()
         self._labels_at = 0.0
         self.counts: dict[str, int] = {}    # what the last frame drew: icons, wires, dots, labels (the benchmark)
         self.show_labels = True
@@ -181,7 +183,7 @@ class Plan:
         have a reading to show."""
         view_key = (round(view.scale, 3), view.area, plan, self.fonts.lang)
         key = view_key + (len(state.last_sample), len(state.outputs), len(state.faults), len(state.leds),
-                          len(state.lcd))
+                          len(state.lcd), len(state.oled))
         if key == self._labels_key:
             return
         if self._labels_key is not None and self._labels_key[:4] == view_key and 0 <= now - self._labels_at < 1.0:
@@ -259,6 +261,7 @@ class Plan:
         icons_drawn = len(sprites)
         self._leds(target, state, positions)
         self._lcds(target, state, positions)
+        self._oleds(target, state, positions)
         for dev_id, faults in state.faults.items():
             if faults and dev_id in positions:
                 x, y, r = positions[dev_id]
@@ -297,6 +300,9 @@ class Plan:
         for dev_id in state.lcd:
             if dev_id in positions:
                 boxes.append(tuple(self.lcd_rect(*positions[dev_id])))
+        for dev_id in state.oled:
+            if dev_id in positions:
+                boxes.append(tuple(self.oled_rect(*positions[dev_id])))
         return boxes
 
     def _leds(self, target, state: LabState, positions) -> None:
@@ -324,6 +330,21 @@ class Plan:
             for i, text in enumerate(lines or ()):
                 if text.strip():
                     target.blit(self.fonts.text(text, "mono", LCD_TEXT), (rect.x + 4, rect.y + 3 + i * line))
+
+    def oled_rect(self, x: int, y: int, r: int) -> pygame.Rect:
+        """Where a device's OLED picture goes: half size, centred above its icon."""
+        rect = pygame.Rect(0, 0, 64 + 4, 32 + 4)
+        rect.midbottom = (x, y - r - 6)
+        return rect
+
+    def _oleds(self, target, state: LabState, positions) -> None:
+        pictures = self._oled_pictures
+        for dev_id, record in state.oled.items():
+            if dev_id not in positions:
+                continue
+            rect = self.oled_rect(*positions[dev_id])
+            pygame.draw.rect(target, icons.OUTLINE, rect, border_radius=2)
+            target.blit(pictures.picture(dev_id, record, 0.5), (rect.x + 2, rect.y + 2))
 
     def _draw_leaders(self, target, view, positions) -> None:
         ox, oy = view.origin()

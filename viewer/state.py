@@ -53,6 +53,7 @@ class LabState:
         self.outputs: dict[str, dict[str, bool]] = {}
         self.leds: dict[str, dict[str, float]] = {}   # device -> named output -> level 0..1 (on/off or PWM duty)
         self.lcd: dict[str, Record] = {}               # device -> its latest ``lcd`` record
+        self.oled: dict[str, Record] = {}              # device -> its latest ``oled`` record
         self.offline: dict[str, set[str]] = {}
         self.latest: dict[str, dict[str, Record]] = {}
         self.kinds: collections.Counter[str] = collections.Counter()
@@ -108,6 +109,9 @@ class LabState:
                 self.changed += 1
             elif kind == "lcd":
                 self.lcd[src] = record
+                self.changed += 1
+            elif kind == "oled":
+                self.oled[src] = record
                 self.changed += 1
             elif kind == "state" and record.get("state") in ("online", "offline"):
                 where = self.offline.setdefault(src, set())
