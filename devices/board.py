@@ -394,6 +394,9 @@ class DevBoard(HdlPeripherals, RtlTimers, BoardUarts, FirmwareFaults, UartPort, 
             if self.pwm.pop(name, None) is not None:
                 self.emit("output", output=name, pwm_duty=None)
             return
+        if self._timer_on_rtl():
+            duty, freq = self.rtl_pwm(name, freq, duty)
+            freq = round(freq, 3)
         duty = round(duty, 4)
         if self.pwm.get(name) != duty:
             self.pwm[name] = duty

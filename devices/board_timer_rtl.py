@@ -12,6 +12,11 @@ the timer before that; at least one clock, so it is at most one clock ahead of w
 sleeps until that moment; at the ``irq`` it clears PEND and raises the
 timer's interrupt. ``Timer.deinit`` writes CTRL = 0. The RTL's cycles run outside the firmware's line
 counter.
+
+``PWM`` on a pin (with ``timer: rtl``) gets its own RTL timer too: PERIOD from the frequency, COMPARE from
+the duty, CTRL = EN | PWM; the board clocks it through one whole period at each change and records the
+duty and frequency the RTL's ``pwm`` pin really keeps (a slow timer clock quantizes them: 1 kHz at
+10 kHz has ten steps), then stops clocking it, the waveform repeating until the next change.
 """
 
 from __future__ import annotations
@@ -38,6 +43,41 @@ class RtlTimers:
             self._tregs = import_module("hdl.models").REGMAPS["timer"]
         return entry
 
+    def _timing(self, clocks: float) -> tuple[int, int]:
+        """(PRESCALE + 1, PERIOD) for a period of ``clocks`` timer clocks (whole clocks, at least 2)."""
+        clocks = max(2.0, clocks)
+        presc = max(1, ceil(clocks / 65536))
+        return presc, max(1, round(clocks / presc)) - 1
+
+    def rtl_pwm(self, name: str, freq: float, duty: float) -> tuple[float, float]:
+        """A PWM pin on its own RTL timer: PERIOD from ``freq``, COMPARE from ``duty``; the timer is clocked
+        through one whole period and the pin's high time measured. (duty, frequency) as the RTL keeps them."""
+        key = f"pwm:{name}"
+        entry = self._tports.get(key)
+        if entry is None:
+            entry = self._tports[key] = [import_module("hdl.models").open_port("timer", "rtl"), self.sim.env.now]
+            self._tregs = import_module("hdl.models").REGMAPS["timer"]
+        port, clk = entry[0], self.p.timer_clock_hz
+        presc, period = self._timing(clk / max(1e-3, freq))
+        compare = round(max(0.0, min(1.0, duty)) * (period + 1))
+        bits = {f.name: 1 << f.lsb for f in self._tregs.reg("CTRL").fields}
+        runner = self.runner
+        with runner.native() if runner is not None else nullcontext():
+            for reg, value in (("CTRL", 0), ("PRESCALE", presc - 1), ("PERIOD", period), ("COMPARE", compare),
+                               ("COUNT", 0), ("CTRL", bits["EN"] | bits["PWM"])):
+                port.write(self._treg(reg), value)
+            port.changes()
+            begin, cycles = port.cycle, (period + 1) * presc
+            port.run(cycles)
+            edges = [(c, v) for c, k, v in port.changes() if k == "pwm"]
+            port.write(self._treg("CTRL"), 0)             # the waveform repeats: no need to clock on
+        level, last, high = port.outputs["pwm"] if not edges else 1 - edges[0][1], begin, 0
+        for c, v in edges:
+            high += (c - last) * level
+            level, last = v, c
+        high += (begin + cycles - last) * level
+        return round(high / cycles, 4), clk / cycles
+
     def _sync(self, entry) -> None:
         """Clock the timer up to now (it may be up to one cycle ahead, never behind)."""
         port, t0 = entry
@@ -53,9 +93,7 @@ class RtlTimers:
         port = entry[0]
         with runner.native() if runner is not None else nullcontext():
             self._sync(entry)
-            clocks = max(2.0, period_s * self.p.timer_clock_hz)
-            presc = max(1, ceil(clocks / 65536))
-            period = max(1, round(clocks / presc)) - 1
+            presc, period = self._timing(period_s * self.p.timer_clock_hz)
             ctrl = self._tregs.reg("CTRL")
             bits = {f.name: 1 << f.lsb for f in ctrl.fields}
             port.write(self._treg("CTRL"), 0)

@@ -197,9 +197,24 @@ def test_rtl_timer_runs_the_breathing_led_like_the_behavioural_timer(lab, tmp_pa
     src = FIRMWARE.joinpath("pwm_breathe.py").read_text()
     runs = []
     for model in ("behavioural", "rtl"):
-        _, ring = _timer_run(lab, tmp_path, model, src, 1.5)
-        runs.append([(round(r["t"], 9), r["pwm_duty"]) for r in of(ring, kind="output")])
-    assert runs[0] == runs[1] and len(runs[0]) == 75        # 20 ms is 200 clocks at 10 kHz: the same instants
+        _, ring = _timer_run(lab, tmp_path, model, src, 1.0, board=", timer_clock_hz: 100000")
+        runs.append([(round(r["t"], 9), r["pwm_duty"], r.get("freq_hz")) for r in of(ring, kind="output")])
+    beh, rtl = runs
+    assert len(beh) == 50 and len(rtl) > 30
+    # the same instants (the 20 ms timer ticks, 2000 clocks at 100 kHz); the RTL's pwm pin measured over a
+    # period of 100 clocks, so each duty within half a step of the firmware's (a step too small to see is no
+    # change, so no record)
+    at = {t: d for t, d, _ in beh}
+    assert all(t in at and abs(d - at[t]) <= 0.005 + 1e-9 for t, d, _ in rtl)
+    assert {f for *_, f in rtl} == {1000.0} and max(d for _, d, _ in rtl) > 0.9
+
+
+def test_a_slow_timer_clock_quantizes_the_pwm_duty(lab, tmp_path):
+    from test_firmware import FIRMWARE
+    _, ring = _timer_run(lab, tmp_path, "rtl", FIRMWARE.joinpath("pwm_breathe.py").read_text(), 1.5)
+    duties = [r["pwm_duty"] for r in of(ring, kind="output")]
+    # 1 kHz from a 10 kHz clock: ten clocks a period, so the duty moves in tenths
+    assert set(duties) <= {round(k / 10, 4) for k in range(11)} and 1.0 in duties and len(duties) < 40
 
 
 def test_rtl_timer_periods_are_whole_clocks(lab, tmp_path):
