@@ -18,8 +18,9 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from sim.device import Device, DeviceParams
-from sim.ports import bus
+from sim.device import DeviceParams
+
+from .display import I2cDisplay
 
 ADDRESSES = tuple(range(0x20, 0x28)) + tuple(range(0x38, 0x40))
 EXEC_S = {"clear": 1.52e-3, "home": 1.52e-3, "other": 37e-6}
@@ -37,27 +38,13 @@ def _char(code: int) -> str:
     return chr(code) if 0x20 <= code <= 0x7D else "?"
 
 
-class LCD1602(Device):
+class LCD1602(I2cDisplay):
     """LCD1602 (HD44780) on a PCF8574 I2C backpack."""
-    FAMILY = "displays"
     TITLE, TITLE_ZH = "LCD1602 display with PCF8574 I2C backpack", "LCD1602 液晶屏 (PCF8574 I2C 转接板)"
     SUPPLY_RANGE_V, CURRENT_MA = (4.5, 5.5), 25.0
     Params = LCD1602Params
     TRACE_FIELDS = ("line1", "line2", "backlight")
-
-    @classmethod
-    def port_specs(cls, params):
-        return {"i2c": bus("i2c", "SDA/SCL of the PCF8574 backpack")}
-
-    def __init__(self, sim, device_id, params, pos_m) -> None:
-        super().__init__(sim, device_id, params, pos_m)
-        self._reset()
-        self._shown = ("", "", False)
-        self._queued = False
-
-    @property
-    def i2c_address(self) -> int:
-        return self.p.address
+    I2C_DOC = "SDA/SCL of the PCF8574 backpack"
 
     def _reset(self) -> None:
         self.ddram = bytearray(b" " * 0x68)
@@ -65,11 +52,6 @@ class LCD1602(Device):
         self.four_bit, self.high = False, None
         self.port, self.cgram = 0, False
         self.busy_until, self._told = 0.0, -1.0
-
-    def set_power(self, on: bool) -> None:
-        super().set_power(on)
-        self._reset()
-        self._changed()
 
     def i2c_transfer(self, write: bytes, read: int) -> bytes:
         for byte in write:
@@ -139,14 +121,6 @@ class LCD1602(Device):
         return ("".join(_char(c) for c in self.ddram[0:16]).rstrip(),
                 "".join(_char(c) for c in self.ddram[0x40:0x50]).rstrip())
 
-    def _changed(self) -> None:
-        if not self._queued:
-            self._queued = True
-            self.sim.env.timeout(0).callbacks.append(self._show)
-
-    def _show(self, _event) -> None:
-        self._queued = False
-        shown = (*self.text(), bool(self.port & 0x08) and self.powered)
-        if shown != self._shown:
-            self._shown = shown
-            self.emit("lcd", line1=shown[0], line2=shown[1], backlight=shown[2])
+    def shown(self) -> tuple[str, dict]:
+        line1, line2 = self.text()
+        return "lcd", {"line1": line1, "line2": line2, "backlight": bool(self.port & 0x08) and self.powered}

@@ -22,10 +22,10 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from sim.device import Device, DeviceParams
-from sim.ports import bus
+from sim.device import DeviceParams
 
 from .board_font import FIRST, FONT
+from .display import I2cDisplay
 
 WIDTH = 128
 ARGS = {0x20: 1, 0x21: 2, 0x22: 2, 0x81: 1, 0x8D: 1, 0xA8: 1, 0xD3: 1, 0xD5: 1, 0xD9: 1, 0xDA: 1, 0xDB: 1,
@@ -40,27 +40,12 @@ class SSD1306Params(DeviceParams):
     SUPPLY_RANGE_V: ClassVar = (3.0, 5.5)
 
 
-class SSD1306(Device):
+class SSD1306(I2cDisplay):
     """SSD1306 128x64 / 128x32 OLED on I2C."""
-    FAMILY = "displays"
     TITLE, TITLE_ZH = "SSD1306 OLED display (I2C)", "SSD1306 OLED 显示屏 (I2C)"
     SUPPLY_RANGE_V, CURRENT_MA = (3.0, 5.5), 20.0
     Params = SSD1306Params
     TRACE_FIELDS = ("on", "lit", "text")
-
-    @classmethod
-    def port_specs(cls, params):
-        return {"i2c": bus("i2c", "SDA/SCL")}
-
-    def __init__(self, sim, device_id, params, pos_m) -> None:
-        super().__init__(sim, device_id, params, pos_m)
-        self._reset()
-        self._shown: tuple | None = None
-        self._queued = False
-
-    @property
-    def i2c_address(self) -> int:
-        return self.p.address
 
     def _reset(self) -> None:
         self.ram = bytearray(8 * WIDTH)
@@ -70,11 +55,6 @@ class SSD1306(Device):
         self.remap, self.scan_flip, self.mux, self.offset, self.start_line = False, False, 63, 0, 0
         self.contrast = 0x7F
         self._cmd: list[int] = []
-
-    def set_power(self, on: bool) -> None:
-        super().set_power(on)
-        self._reset()
-        self._changed()
 
     # -- the I2C side -------------------------------------------------------------------------------------
     def i2c_transfer(self, write: bytes, read: int) -> bytes:
@@ -186,20 +166,10 @@ class SSD1306(Device):
             out.append(value ^ full if self.inverse else value)
         return out
 
-    def _changed(self) -> None:
-        if not self._queued:
-            self._queued = True
-            self.sim.env.timeout(0).callbacks.append(self._show)
-
-    def _show(self, _event) -> None:
-        self._queued = False
+    def shown(self) -> tuple[str, dict]:
         rows = self.rows()
-        shown = (tuple(rows), self.lit_now())
-        if shown == self._shown:
-            return
-        self._shown = shown
-        self.emit("oled", on=shown[1], lit=sum(bin(r).count("1") for r in rows), text=read_text(rows),
-                  pixels="".join(f"{r:032x}" for r in rows))
+        return "oled", {"on": self.lit_now(), "lit": sum(bin(r).count("1") for r in rows), "text": read_text(rows),
+                        "pixels": "".join(f"{r:032x}" for r in rows)}
 
 
 def read_text(rows: list[int]) -> str:
