@@ -177,7 +177,7 @@ class DevBoard(HdlPeripherals, RtlTimers, BoardUarts, FirmwareFaults, UartPort, 
 
     def _reset(self, cause: str) -> None:
         self._halt()
-        for name in LEDS + ("BUZZER", "RELAY"):
+        for name in LEDS + ("BUZZER", "RELAY", "RS485_DE"):
             self.pin_write(name, 0)
         for name in list(self.pwm):
             self.set_pwm(name, 0, None)
@@ -451,7 +451,9 @@ class DevBoard(HdlPeripherals, RtlTimers, BoardUarts, FirmwareFaults, UartPort, 
                 self._uart_rtl(data)
 
     def i2c(self, address: int, write: bytes, read: int) -> bytes | None:
-        return i2c_transfer(self, "i2c", int(address), write, read)
+        runner = self.runner
+        lag = runner.irq_busy_s if runner is not None and runner.in_irq else 0.0
+        return i2c_transfer(self, "i2c", int(address), write, read, lag)
 
     def i2c_scan(self) -> list[int]:
         net = self.nets.get("i2c")

@@ -56,7 +56,11 @@ class HdlPeripherals:
         peripheral really keeps; they go on the wire at that rate (a receiver at the nominal baud hears what a
         wrong bit time does to them)."""
         port, drv = self._hdl_uart(), import_module("hdl.driver")
-        edges = drv.uart_send(port, data)
+        try:
+            edges = drv.uart_send(port, data, self._udiv)
+        except drv.Stuck as exc:
+            self.peripheral_stuck("UART0", exc)
+            return
         bit = drv.bit_cycles(edges, len(data), port.cycle)
         if bit:
             self.uart_send("uart0", drv.decode_8n1(edges, bit), line=(self.p.uart_clock_hz / bit, "N"))
@@ -68,7 +72,25 @@ class HdlPeripherals:
         if uport is None:
             return None
         bit = max(1, round(self.p.uart_clock_hz / tx[0]))
-        return import_module("hdl.driver").uart_receive(uport, data, bit, tx[1])
+        drv = import_module("hdl.driver")
+        try:
+            return drv.uart_receive(uport, data, bit, tx[1])
+        except drv.Stuck as exc:
+            self.peripheral_stuck("UART0", exc)
+            return b""
+
+    def peripheral_stuck(self, name: str, exc: Exception) -> None:
+        """The runtime polls a flag that never changes: the CPU hangs (a watchdog reset, as for a loop that
+        never sleeps). From the firmware's own call it unwinds the firmware; from the simulation side (a
+        frame arriving) the firmware is stopped and the watchdog bites ``watchdog_s`` later."""
+        reason = f"stuck polling {name}: {exc}"
+        runner = self.runner
+        if runner is None:
+            self.emit("watchdog", reason=reason, file=self.filename)
+            return
+        if runner.in_firmware_thread():
+            runner.stuck(reason)
+        self._terminal(runner, ("watchdog", reason))
 
     # -- GPIO ----------------------------------------------------------------------------------------------
     def _gpio(self):

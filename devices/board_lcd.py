@@ -9,7 +9,8 @@ trace as ``lcd`` records (``line1``, ``line2``), one per simulated instant in wh
 Timing: after an instruction the controller is busy (``EXEC_S``: 1.52 ms for clear and home, 37 µs for
 the others and for data); a nibble latched while it is busy is lost, so the nibbles after it pair up
 wrong and the display shows garbage, as on the bench when a driver does not wait after a clear. The
-first one lost in each busy spell is an ``lcd.ignored`` record.
+first one lost in each busy spell is an ``lcd.ignored`` record. Writes from an MCU's interrupt handler
+are timed on the handler's own clock (``sim.buses.i2c_transfer``, ``lag_s``).
 """
 
 from __future__ import annotations
@@ -51,18 +52,24 @@ class LCD1602(I2cDisplay):
         self.addr, self.increment, self.display_on = 0, True, False
         self.four_bit, self.high = False, None
         self.port, self.cgram = 0, False
-        self.busy_until, self._told = 0.0, -1.0
+        self.busy_until, self._told, self._last_at = 0.0, -1.0, 0.0
 
     def i2c_transfer(self, write: bytes, read: int) -> bytes:
+        return self.i2c_transfer_at(write, read, self.sim.env.now)
+
+    def i2c_transfer_at(self, write: bytes, read: int, at: float) -> bytes:
+        """``at``: the master's time of the transfer (ahead of the clock inside an interrupt handler)."""
+        if at < self._last_at:
+            self.busy_until = 0.0             # the master's own clock ran ahead in a handler: long done
+        self._last_at = at
         for byte in write:
             if self.port & 0x04 and not byte & 0x04:      # E falls: latch D7-D4
-                self._latch(self.port >> 4, bool(self.port & 0x01))
+                self._latch(self.port >> 4, bool(self.port & 0x01), at)
             self.port = byte
         self._changed()
         return bytes([self.port]) * read
 
-    def _latch(self, nibble: int, rs: bool) -> None:
-        now = self.sim.env.now
+    def _latch(self, nibble: int, rs: bool, now: float) -> None:
         if now < self.busy_until - 1e-12:
             if self._told != self.busy_until:
                 self._told = self.busy_until

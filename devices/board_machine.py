@@ -16,6 +16,12 @@ import types
 from . import board_framebuf, board_lcdlib
 
 
+def _pwm_freq(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 <= value <= 40_000_000:
+        raise ValueError(f"PWM freq {value!r}: 1-40000000 Hz")
+    return int(value)
+
+
 def make_modules(board, runner) -> dict[str, types.ModuleType]:
     machine = types.ModuleType("machine")
     utime = types.ModuleType("time")
@@ -180,13 +186,13 @@ def make_modules(board, runner) -> dict[str, types.ModuleType]:
 
         def __init__(self, pin, freq=1000, duty_u16=0, duty=None):
             self.name = pin.name if isinstance(pin, Pin) else board.pin_name(pin)
-            self._freq, self._duty = int(freq), 0
+            self._freq, self._duty = _pwm_freq(freq), 0
             self.duty_u16(duty_u16 if duty is None else duty * 64)
 
         def freq(self, value=None):
             if value is None:
                 return self._freq
-            self._freq = int(value)
+            self._freq = _pwm_freq(value)
             board.set_pwm(self.name, self._freq, self._duty / 65535)
 
         def duty_u16(self, value=None):
@@ -276,19 +282,22 @@ def make_modules(board, runner) -> dict[str, types.ModuleType]:
     # -- I2C ---------------------------------------------------------------------------------------------
     class I2C:
         """I2C master. Each transfer takes its bus time at ``freq`` (9 clocks a byte with its ACK, the
-        address byte included, plus start and stop) as the CPU waits for it; inside an interrupt
-        handler it takes none (a handler cannot hand the time over)."""
+        address byte included, plus start and stop) as the CPU waits for it. An interrupt handler cannot
+        hand time over: there the wait runs on the handler's own clock (``runner.irq_busy_s``), which the
+        devices on the bus see (``sim.buses.i2c_transfer``'s ``lag_s``) while the rest of the lab does not."""
         BOARD_API = True
 
         def __init__(self, id=0, scl=None, sda=None, freq=400000):
-            if not 10_000 <= int(freq) <= 1_000_000:
-                raise ValueError(f"I2C freq {freq}: 10000-1000000 Hz")
+            if isinstance(freq, bool) or not isinstance(freq, (int, float)) or not 10_000 <= freq <= 1_000_000:
+                raise ValueError(f"I2C freq {freq!r}: 10000-1000000 Hz")
             self.freq = int(freq)
 
         def _bus(self, *segments):
             """Wait the bus time of ``segments`` (bytes in each start..stop or repeated-start segment)."""
             clocks = sum(1 + 9 * (1 + n) for n in segments) + 1
-            if not runner.in_irq:
+            if runner.in_irq:
+                runner.irq_busy_s += clocks / self.freq
+            else:
                 runner.sleep(clocks / self.freq)
 
         def scan(self):
@@ -352,7 +361,9 @@ def make_modules(board, runner) -> dict[str, types.ModuleType]:
         BOARD_API = True
 
         def sleep_ms(self, ms):
-            if not runner.in_irq:
+            if runner.in_irq:
+                runner.irq_busy_s += ms / 1000.0          # a busy wait on the handler's clock
+            else:
                 sleep_ms(ms)
 
     lcd.I2cLcd = I2cLcd

@@ -51,6 +51,7 @@ class Runner:
         self.to_sim: queue.SimpleQueue = queue.SimpleQueue()
         self.alive = True
         self.in_irq = 0
+        self.irq_busy_s = 0.0          # bus time spent inside the running interrupt handler (devices/board_machine)
         self.lines = 0
         self.total_lines = 0
         self.budget = board.p.line_budget
@@ -91,6 +92,13 @@ class Runner:
         tid = self.thread.ident
         if tid is not None:
             ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(Watchdog))
+
+    def in_firmware_thread(self) -> bool:
+        return threading.current_thread() is self.thread
+
+    def stuck(self, reason: str) -> None:
+        """From the firmware thread: the CPU hangs in the board's own code; unwind as a watchdog reset."""
+        raise Watchdog(reason)
 
     def native(self):
         """Board code the firmware's call runs (an RTL peripheral clocked cycle by cycle): untraced, and the
@@ -161,6 +169,8 @@ class Runner:
         """Run an interrupt handler in this thread (directly, when interrupts are re-enabled in firmware)."""
         saved = self.lines
         self.lines = 0
+        if not self.in_irq:
+            self.irq_busy_s = 0.0
         self.in_irq += 1
         self._arm()
         try:

@@ -7,9 +7,11 @@ the period is whole clocks, as on the chip), COUNT (restarts the prescaler), cle
 CTRL = EN | IRQ_EN (| ONESHOT); those writes go over the register bus, so the timer's first counting
 clock is the moment of ``init`` and the first interrupt comes one period later. The timer's cycles
 follow simulated time: a process clocks the RTL
-ahead until its ``irq`` rises or until the next event anywhere in the simulation (nothing can touch
-the timer before that; at least one clock, so it is at most one clock ahead of what touches it), then
-sleeps until that moment; at the ``irq`` it clears PEND and raises the
+ahead until its ``irq`` rises or until the next event anywhere in the simulation (nothing scheduled
+can touch the timer before that; at least one clock), then sleeps until that moment. Something from
+outside the schedule (an inbox message in a paced run) may find the counter ahead of the clock; the
+firmware cannot read the counter, and an ``irq`` found ahead is raised only at its own time and only
+if the timer is still the same (``init`` or ``deinit`` meanwhile drop it); at the ``irq`` it clears PEND and raises the
 timer's interrupt. ``Timer.deinit`` writes CTRL = 0. The RTL's cycles run outside the firmware's line
 counter.
 
@@ -26,6 +28,10 @@ from importlib import import_module
 from math import ceil
 
 
+#: The longest PWM period (timer clocks) the board clocks through to measure a duty on the RTL.
+PWM_MAX_CLOCKS = 200_000
+
+
 class RtlTimers:
     """Mixin for ``devices.board.DevBoard``."""
 
@@ -35,30 +41,33 @@ class RtlTimers:
     def _timer_on_rtl(self) -> bool:
         return self.p.peripherals.get("timer", "behavioural") != "behavioural"
 
-    def _tport(self, timer):
-        entry = self._tports.get(timer.key)
+    def _tport(self, key):
+        """[port, time of its cycle 0] of the RTL timer behind ``key`` (a Timer's key, or "pwm:PIN")."""
+        entry = self._tports.get(key)
         if entry is None:
-            entry = self._tports[timer.key] = [import_module("hdl.models").open_port("timer", "rtl"),
-                                               self.sim.env.now]
-            self._tregs = import_module("hdl.models").REGMAPS["timer"]
+            entry = self._tports[key] = [import_module("hdl.models").open_port("timer", "rtl"), self.sim.env.now]
         return entry
 
-    def _timing(self, clocks: float) -> tuple[int, int]:
-        """(PRESCALE + 1, PERIOD) for a period of ``clocks`` timer clocks (whole clocks, at least 2)."""
+    def _timing(self, clocks: float, what: str) -> tuple[int, int]:
+        """(PRESCALE + 1, PERIOD) for a period of ``clocks`` timer clocks (whole clocks, at least 2). PERIOD
+        stays below 0xFFFF so that COMPARE (16 bits) can still exceed it for a duty of 100 %."""
         clocks = max(2.0, clocks)
-        presc = max(1, ceil(clocks / 65536))
+        presc = max(1, ceil(clocks / 0xFFFF))
+        if presc > 0x10000:
+            raise ValueError(f"{what} is too long for a 16-bit timer with a 16-bit prescaler at timer_clock_hz "
+                             f"{self.p.timer_clock_hz} (at most {0x10000 * 0xFFFF / self.p.timer_clock_hz:g} s)")
         return presc, max(1, round(clocks / presc)) - 1
 
     def rtl_pwm(self, name: str, freq: float, duty: float) -> tuple[float, float]:
         """A PWM pin on its own RTL timer: PERIOD from ``freq``, COMPARE from ``duty``; the timer is clocked
         through one whole period and the pin's high time measured. (duty, frequency) as the RTL keeps them."""
-        key = f"pwm:{name}"
-        entry = self._tports.get(key)
-        if entry is None:
-            entry = self._tports[key] = [import_module("hdl.models").open_port("timer", "rtl"), self.sim.env.now]
-            self._tregs = import_module("hdl.models").REGMAPS["timer"]
-        port, clk = entry[0], self.p.timer_clock_hz
-        presc, period = self._timing(clk / max(1e-3, freq))
+        clk = self.p.timer_clock_hz
+        presc, period = self._timing(clk / freq, f"PWM at {freq:g} Hz")
+        if (period + 1) * presc > PWM_MAX_CLOCKS:
+            raise ValueError(f"PWM at {freq:g} Hz is {(period + 1) * presc} clocks a period at timer_clock_hz "
+                             f"{clk}: measuring it on the RTL would take too long (at most {PWM_MAX_CLOCKS}); "
+                             "raise the frequency or lower timer_clock_hz")
+        port = self._tport(f"pwm:{name}")[0]
         compare = round(max(0.0, min(1.0, duty)) * (period + 1))
         bits = {f.name: 1 << f.lsb for f in self._tregs.reg("CTRL").fields}
         runner = self.runner
@@ -85,15 +94,19 @@ class RtlTimers:
         if target > port.cycle:
             port.run(target - port.cycle)
 
+    @property
+    def _tregs(self):
+        return import_module("hdl.models").REGMAPS["timer"]
+
     def _treg(self, name: str) -> int:
         return self._tregs.reg(name).addr
 
     def rtl_timer_start(self, timer, gen: int, period_s: float, periodic: bool, runner) -> None:
-        entry = self._tport(timer)
+        presc, period = self._timing(period_s * self.p.timer_clock_hz, f"a period of {period_s:g} s")
+        entry = self._tport(timer.key)
         port = entry[0]
         with runner.native() if runner is not None else nullcontext():
             self._sync(entry)
-            presc, period = self._timing(period_s * self.p.timer_clock_hz)
             ctrl = self._tregs.reg("CTRL")
             bits = {f.name: 1 << f.lsb for f in ctrl.fields}
             port.write(self._treg("CTRL"), 0)

@@ -32,7 +32,8 @@ class BoardUarts(RS485Port):
         self.uart_cfg["rs485"] = (9600, "N")
         self.uart_rx = {p: bytearray() for p in UARTS.values()}
         self._rs485_busy = 0.0
-        self._de = [(0, 0.0, 0)]                    # (sequence, time, level) changes of RS485_DE
+        if not hasattr(self, "_de"):                # kept across resets: a frame in flight still needs it
+            self._de = [(0.0, 0)]                   # (time, level) changes of RS485_DE
 
     @property
     def baud(self) -> int:
@@ -48,6 +49,10 @@ class BoardUarts(RS485Port):
         return self.uart_cfg.get(port, (115200, "N"))
 
     def uart_config(self, port: str, baud: int, parity: str) -> None:
+        if port == "uart0" and parity != "N" and self.p.peripherals.get("uart0", "behavioural") != "behavioural":
+            raise ValueError("UART0 runs on the RTL UART (hdl/uart.py), which has no parity: 8N1 only")
+        if not 300 <= baud <= 4_000_000:
+            raise ValueError(f"UART baudrate {baud}: 300-4000000")
         self.uart_cfg[port] = (baud, parity)
 
     def uart_receive(self, port: str, data: bytes) -> None:
@@ -70,12 +75,13 @@ class BoardUarts(RS485Port):
 
     # -- RS-485 ----------------------------------------------------------------------------------------------
     def de_changed(self, level: int) -> None:
-        self._de.append((self._de[-1][0] + 1, self.sim.env.now, level))
+        self._de.append((self.sim.env.now, level))
         del self._de[:-64]
 
     def _de_at(self, t: float) -> int:
+        """RS485_DE at ``t`` (after every change made at ``t``)."""
         level = 0
-        for _, when, lv in self._de:
+        for when, lv in self._de:
             if when > t:
                 break
             level = lv
@@ -90,34 +96,41 @@ class BoardUarts(RS485Port):
         baud, parity = self.uart_cfg["rs485"]
         start = max(env.now, self._rs485_busy)
         self._rs485_busy = start + frame_time_s(len(data), baud, parity)
-        env.process(self._rs485_frame(data, start, baud, parity, self._de[-1][0]))
+        env.process(self._rs485_frame(data, start, baud, parity, self._boot_gen))
 
-    def _cut(self, data: bytes, start: float, baud: int, parity: str, mark: int) -> bytes:
-        """What of a frame written after DE change ``mark`` and started at ``start`` went out: all of it,
-        unless DE dropped (after the write) before its last byte was out."""
+    def _cut(self, data: bytes, start: float, baud: int, parity: str) -> bytes:
+        """What of a frame that started at ``start`` went out: all of it, unless DE was low when it started
+        (DE dropped in the same instant as the write counts: nothing went out) or dropped before its last
+        byte was out."""
         char = frame_time_s(1, baud, parity)
-        drops = [max(t, start) for seq, t, lv in self._de
-                 if seq > mark and lv == 0 and t < start + len(data) * char - 1e-12]
-        if not drops:
-            return data
-        whole = int((drops[0] - start) / char + 1e-9)
+        end = start + len(data) * char - 1e-12
+        if not self._de_at(start):
+            drop = start
+        else:
+            drop = next((t for t, lv in self._de if lv == 0 and start < t < end), None)
+            if drop is None:
+                return data
+        whole = int((drop - start) / char + 1e-9)
         self.emit("frame.lost", port="rs485", bus="rs485", reason=f"cut: RS485_DE dropped after {whole} of "
                   f"{len(data)} bytes", data=data.hex(" ").upper())
         return data[:whole]
 
-    def _rs485_frame(self, data: bytes, start: float, baud: int, parity: str, mark: int):
+    def _rs485_frame(self, data: bytes, start: float, baud: int, parity: str, gen: int):
         env = self.sim.env
         if start > env.now:
             yield env.timeout(start - env.now)
-        if not self.powered:
+        if not self.powered or gen != self._boot_gen:
             return
         reply = yield from rs485_transaction(self.sim, self, "rs485", data, baud, parity, 0.0,
-                                             cut=lambda frame: self._cut(frame, start, baud, parity, mark))
-        if reply is None or not self.powered:
-            return
-        begun = env.now - frame_time_s(len(reply), baud, parity)
-        if self._de_at(begun) or any(lv for _, t, lv in self._de if begun < t <= env.now):
-            self.emit("frame.lost", port="rs485", bus="rs485", reason="receiver off: RS485_DE was high while "
-                      "the reply came (DE and /RE are tied)", data=reply.hex(" ").upper())
-            return
-        self.uart_receive("rs485", reply)
+                                             cut=lambda frame: self._cut(frame, start, baud, parity),
+                                             deaf=lambda begun, end: self._deaf(begun, end, gen))
+        if reply is not None:
+            self.uart_receive("rs485", reply)
+
+    def _deaf(self, begun: float, end: float, gen: int) -> str | None:
+        """Why the board did not take a reply on the bus from ``begun`` to ``end``, or None."""
+        if gen != self._boot_gen or not self.powered:
+            return "the board reset (or lost power) before the reply came"
+        if self._de_at(begun) or any(lv for t, lv in self._de if begun < t <= end):
+            return "receiver off: RS485_DE was high while the reply came (DE and /RE are tied)"
+        return None

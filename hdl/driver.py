@@ -2,7 +2,7 @@
 runtime does with the registers, the same whichever model (behavioural or RTL) is behind the port.
 
 ``uart_send`` pushes bytes into the TX FIFO as fast as it takes them and waits for the line to go
-idle; ``decode_8n1`` reads bytes off the TX line's changes the way a receiver sampling mid-bit does;
+idle (a flag that never clears, from a broken RTL, raises ``Stuck`` rather than hanging); ``decode_8n1`` reads bytes off the TX line's changes the way a receiver sampling mid-bit does;
 ``uart_receive`` drives a frame's bits onto RX at the sender's bit time and drains the RX FIFO as an
 RX interrupt handler would.
 """
@@ -23,16 +23,28 @@ def uart_divisor(port, divisor: int) -> None:
     port.write(_DIVISOR, max(2, min(0xFFFF, int(divisor))))
 
 
-def uart_send(port, data: bytes) -> list[tuple[int, int]]:
+class Stuck(Exception):
+    """A status flag the driver polls never changed: the peripheral (a broken RTL, say) hangs the CPU."""
+
+
+def _poll(port, flag: int, what: str, limit: int) -> None:
+    """Read STATUS until ``flag`` is clear; :class:`Stuck` after ``limit`` reads."""
+    for _ in range(limit):
+        if not port.read(_STATUS) & flag:
+            return
+    raise Stuck(f"{what} still set after {limit} reads of STATUS")
+
+
+def uart_send(port, data: bytes, divisor: int = 0xFFFF) -> list[tuple[int, int]]:
     """Write ``data`` through the TX FIFO (polling TX_FULL), wait while TX_BUSY; the TX line's
-    changes during the transfer as ``(cycle, level)``."""
+    changes during the transfer as ``(cycle, level)``. A flag that stays set for four frames' time
+    longer than the peripheral could need at ``divisor`` raises :class:`Stuck`."""
+    limit = 4 * 12 * (max(2, divisor) + 1) * (UART.params["fifo_depth"] + 1)
     port.changes()
     for byte in data:
-        while port.read(_STATUS) & TX_FULL:
-            pass
+        _poll(port, TX_FULL, "TX_FULL", limit)
         port.write(_TXDATA, byte)
-    while port.read(_STATUS) & TX_BUSY:
-        pass
+    _poll(port, TX_BUSY, "TX_BUSY", limit)
     return [(c, v) for c, k, v in port.changes() if k == "tx"]
 
 
@@ -68,10 +80,14 @@ def uart_receive(port, data: bytes, bit: int, parity: str = "N") -> bytes:
     parity bit when ``parity`` says so, stop), reading RXDATA after each frame while RX_VALID is set; what the
     peripheral received."""
     got = bytearray()
+    depth = UART.params["fifo_depth"]
 
     def drain():
-        while port.read(_STATUS) & RX_VALID:
+        for _ in range(4 * depth):
+            if not port.read(_STATUS) & RX_VALID:
+                return
             got.append(port.read(_RXDATA))
+        raise Stuck(f"RX_VALID still set after {4 * depth} reads of RXDATA (a FIFO of {depth})")
 
     for byte in data:
         bits = [(byte >> i) & 1 for i in range(8)]

@@ -161,7 +161,8 @@ def _hear(data: bytes, tx: tuple[int, str], rx: tuple[int, str], inverted: bool,
 
 def rs485_transaction(sim, master, port: str, frame: bytes, baud: int, parity: str,
                       timeout_s: float, expect_reply: bool = True, outcome: dict | None = None,
-                      cut: Callable[[bytes], bytes] | None = None):
+                      cut: Callable[[bytes], bytes] | None = None,
+                      deaf: Callable[[float, float], str | None] | None = None):
     """SimPy process body: send ``frame`` from ``master.port``; returns the reply bytes or None.
 
     Members that answer implement ``uart(port) -> (baud, parity)`` and ``rs485_receive(port,
@@ -172,12 +173,16 @@ def rs485_transaction(sim, master, port: str, frame: bytes, baud: int, parity: s
     heard, which may be garbage for the caller to judge. ``outcome``, if given, gets
     ``reason`` ("timeout" or "collision") when nothing usable came back. ``cut(frame)``, if given, is
     asked once the frame's time on the bus is over what of it really went out (a transceiver whose
-    driver was switched off early sends only the bytes before that); an empty frame reaches nobody.
+    driver was switched off early sends only the bytes before that); an empty frame reaches nobody, and
+    the master's ``frame.tx`` is then recorded at the frame's end with what went out. ``deaf(start,
+    end)``, if given, says why the master could not hear a reply on the bus from ``start`` to ``end``
+    (its receiver was off), or None: such a reply is a ``frame.lost`` with that reason, not a ``frame.rx``.
     """
     outcome = {} if outcome is None else outcome
     env = sim.env
     net = master.nets.get(port)
-    master.emit("frame.tx", port=port, bus="rs485", data=frame.hex(" ").upper())
+    if cut is None:
+        master.emit("frame.tx", port=port, bus="rs485", data=frame.hex(" ").upper())
     on_air = _on_air(net, env.now, env.now + frame_time_s(len(frame), baud, parity))
     yield env.timeout(frame_time_s(len(frame), baud, parity))
     if cut is not None:
@@ -185,6 +190,7 @@ def rs485_transaction(sim, master, port: str, frame: bytes, baud: int, parity: s
         if not frame:
             outcome["reason"] = "cut"
             return None
+        master.emit("frame.tx", port=port, bus="rs485", data=frame.hex(" ").upper())
     replies = []
     if net is not None and _overlapped(net, on_air):
         # Another master talked over this request: every member heard garbage.
@@ -229,6 +235,11 @@ def rs485_transaction(sim, master, port: str, frame: bytes, baud: int, parity: s
         outcome["reason"] = "collision"
         return None
     heard = replies[0][2]
+    why = deaf(env.now - frame_time_s(longest, baud, parity), env.now) if deaf is not None else None
+    if why:
+        master.emit("frame.lost", port=port, bus="rs485", reason=why, data=heard.hex(" ").upper())
+        outcome["reason"] = "deaf"
+        return None
     master.emit("frame.rx", port=port, bus="rs485", data=heard.hex(" ").upper())
     return heard
 
@@ -248,16 +259,23 @@ def _overlapped(net, entry: list) -> bool:
     return any(other is not entry and other[0] < end and other[1] > start for other in net.on_air)
 
 
-def i2c_transfer(master, port: str, address: int, write: bytes = b"", read: int = 0) -> bytes | None:
+def i2c_transfer(master, port: str, address: int, write: bytes = b"", read: int = 0,
+                 lag_s: float = 0.0) -> bytes | None:
     """Write then read on the I2C bus; None when no powered slave ACKs ``address``.
 
-    Slaves implement ``i2c_address`` and ``i2c_transfer(write, read) -> bytes``.
+    Slaves implement ``i2c_address`` and ``i2c_transfer(write, read) -> bytes``; a slave that keeps
+    time (a display's busy spells) may implement ``i2c_transfer_at(write, read, at)`` instead, ``at``
+    being the master's time of the transfer: the simulation's clock plus ``lag_s``, the time a master
+    has spent on the bus without handing it over (an MCU inside an interrupt handler).
     """
     net = master.nets.get(port)
     if net is None:
         return None
     for device, _ in net.reachable(master):
         if device.powered and getattr(device, "i2c_address", None) == address:
+            timed = getattr(device, "i2c_transfer_at", None)
+            if timed is not None:
+                return timed(write, read, master.sim.env.now + lag_s)
             return device.i2c_transfer(write, read)
     master.emit("frame.lost", port=port, bus="i2c", reason="nack", address=f"0x{address:02X}")
     return None

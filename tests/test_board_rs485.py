@@ -111,3 +111,36 @@ def test_wifi_at_client_example_publishes_to_a_real_broker(lab, tmp_path):
         sub.close()
     finally:
         broker.stop()
+
+
+def test_dropping_de_in_the_middle_of_the_request_cuts_it_after_the_last_whole_byte(lab, tmp_path):
+    # 9600 8N1: 1.042 ms a byte; DE drops 4.5 ms after the write, so 4 of the 8 bytes went out
+    out, ring, _ = _master(lab, tmp_path, BROKEN.replace("    bus.flush()", "    time.sleep_us(4500)"), 3.0)
+    assert out.splitlines()[0] == "th1: no reply"
+    lost = [r for r in of(ring, kind="frame.lost")]
+    assert lost[0]["reason"] == "cut: RS485_DE dropped after 4 of 8 bytes"
+    tx = [r["data"] for r in of(ring, kind="frame.tx") if r["port"] == "rs485"]
+    assert tx[0] == "01 03 00 00"                                   # what went out, not what was written
+    assert of(ring, src="th1", kind="frame.lost") or not of(ring, src="th1", kind="frame.tx")
+
+
+def test_raising_de_while_the_reply_comes_loses_it(lab, tmp_path):
+    # the request ends at 8.3 ms and the reply comes at about 23-33 ms: DE up for 1 ms at 28 ms
+    src = BROKEN.replace("    de.off()                            # listen for the reply\n",
+                         "    de.off()\n    time.sleep_us(19667)\n    de.on()\n    time.sleep_ms(1)\n    de.off()\n")
+    out, ring, _ = _master(lab, tmp_path, src, 3.0)
+    assert out.splitlines()[0] == "th1: no reply"
+    assert of(ring, src="th1", kind="frame.tx")
+    assert of(ring, kind="frame.lost")[0]["reason"].startswith("receiver off")
+    assert not of(ring, kind="frame.rx")                             # a lost reply is not also received
+
+
+def test_a_reset_drops_de_and_forgets_a_reply_in_flight(lab, tmp_path):
+    src = ("import time, machine\nfrom machine import UART, Pin\nde = Pin('RS485_DE', Pin.OUT)\nbus = UART(2, 9600)\n"
+           "de.on()\nbus.write(b'\\x01\\x03\\x00\\x00\\x00\\x02\\xc4\\x0b')\nbus.flush()\nde.off()\n"
+           "machine.reset()\n")
+    out, ring, _ = _master(lab, tmp_path, src, 0.2)
+    de = [(r["t"], r["on"]) for r in of(ring, kind="output") if r["output"] == "RS485_DE"]
+    assert de[:2] == [(0.0, True), (de[1][0], False)]
+    assert of(ring, kind="state")[0]["cause"] == "machine.reset()"
+    assert of(ring, src="th1", kind="frame.tx") and not of(ring, kind="frame.rx")

@@ -98,9 +98,11 @@ def test_rtl_uart_receiver_garbles_a_terminal_at_another_baud(lab, tmp_path):
     assert b"ping" not in out
 
 
-def test_a_long_print_on_the_rtl_uart_is_not_taken_for_a_stuck_cpu(lab, tmp_path):
-    # 1000 bytes through the co-simulated UART take longer in wall time than a hand-over may (2 s) while the
-    # firmware is stuck; the board's own RTL cycles do not count against the firmware
+def test_a_long_print_on_the_rtl_uart_is_not_taken_for_a_stuck_cpu(lab, tmp_path, monkeypatch):
+    # 1000 bytes through the co-simulated UART take longer in wall time than a hand-over may (here 0.2 s)
+    # while the firmware is stuck; the board's own RTL cycles do not count against the firmware
+    import devices.board_runner
+    monkeypatch.setattr(devices.board_runner, "WALL_LIMIT_S", 0.2)
     fw = tmp_path / "long.py"
     fw.write_text('print("x" * 1000)\n')
     sim, ring = board_lab(lab, fw, board=", peripherals: {uart0: rtl}")
@@ -235,3 +237,40 @@ def test_rtl_one_shot_timer_fires_once_and_deinit_stops_a_periodic_one(lab, tmp_
            "time.sleep_ms(205)\nTimer(2).deinit()\ntime.sleep_ms(300)\nprint(n[0], n[1])\n")
     assert _timer_run(lab, tmp_path, "behavioural", src, 1.0)[0] == "1 20\r\n"
     assert _timer_run(lab, tmp_path, "rtl", src, 1.0)[0] == "1 20\r\n"
+
+
+def test_a_broken_rtl_that_never_goes_idle_is_a_watchdog_reset_not_a_hang(lab, tmp_path, monkeypatch):
+    # a "fix" whose bit counter never reaches its end: TX_BUSY stays set and the driver would poll forever
+    from hdl.exercises import uart_baud_bug
+    monkeypatch.setattr(uart_baud_bug.Uart, "bit_end", lambda self, divisor: divisor + 0x10000)
+    out, frames = _run(lab, tmp_path, "uart_baud_bug")
+    assert out == b""
+    fw = tmp_path / "hello.py"
+    sim, ring = board_lab(lab, fw, board=", peripherals: {uart0: uart_baud_bug}")
+    sim.run(2.5)
+    dogs = [r["reason"] for r in of(ring, kind="watchdog")]
+    # "hello\r\n" is more than the 4-byte FIFO holds: the driver waits on TX_FULL, which never clears
+    assert dogs and dogs[0] == "stuck polling UART0: TX_FULL still set after 2160 reads of STATUS"
+    assert [r["cause"] for r in of(ring, kind="state")][:2] == ["watchdog", "watchdog"]
+
+
+def test_rtl_uart0_refuses_a_parity_it_does_not_have(lab, tmp_path):
+    fw = tmp_path / "par.py"
+    fw.write_text("from machine import UART\nu = UART(0, 115200, parity=0)\n")
+    sim, ring = board_lab(lab, fw, board=", peripherals: {uart0: rtl}")
+    sim.run(0.5)
+    (crash,) = of(ring, kind="crash")
+    assert crash["line"] == 2 and "8N1 only" in crash["error"]
+
+
+def test_rtl_pwm_at_full_duty_on_a_long_period_and_bad_frequencies(lab, tmp_path):
+    src = ("from machine import Pin, PWM\nimport time\np = PWM(Pin('LED1'), freq=1, duty_u16=65535)\n"
+           "time.sleep_ms(10)\np.freq(FREQ)\n")
+    out, ring = _timer_run(lab, tmp_path, "rtl", src.replace("FREQ", "2"), 0.1, board=", timer_clock_hz: 65536")
+    duties = [(r["pwm_duty"], r["freq_hz"]) for r in of(ring, kind="output")]
+    assert duties == [(1.0, 1.0)]                   # 65536 clocks a period: COMPARE must still exceed PERIOD
+    out, ring = _timer_run(lab, tmp_path, "rtl", src.replace("FREQ", "0"), 0.1)
+    assert "PWM freq 0: 1-40000000 Hz" in of(ring, kind="crash")[0]["error"]
+    out, ring = _timer_run(lab, tmp_path, "rtl", src.replace("freq=1,", "freq=2,"), 0.1,
+                           board=", timer_clock_hz: 1000000")
+    assert "too long" in of(ring, kind="crash")[0]["error"]      # 500,000 clocks to measure one period

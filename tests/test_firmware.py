@@ -366,11 +366,14 @@ def test_an_oled_without_its_charge_pump_stays_dark(lab, tmp_path):
     (tmp_path / "dark.py").write_text(
         "from machine import I2C\nfrom ssd1306 import SSD1306_I2C\ni2c = I2C(0)\n"
         "class NoPump(SSD1306_I2C):\n    def write_cmd(self, cmd):\n"
-        "        if cmd != 0x14:\n            super().write_cmd(cmd)\n"
+        "        super().write_cmd(0x10 if cmd == 0x14 else cmd)\n"
         "oled = NoPump(128, 64, i2c)\noled.text('hello', 0, 0)\noled.show()\n")
     sim, ring = board_lab(lab, "dark.py", "  - {id: oled, type: ssd1306, pos_m: [1, 2]}\n", "  - b1.i2c -> oled.i2c\n")
     sim.run(0.5)
-    assert not [r for r in of(ring, "oled", "oled") if r["on"]]
+    oled = sim.devices["oled"]
+    assert not of(ring, kind="crash") and of(ring, "oled", "oled")
+    assert oled.display_on and not oled.pump                     # switched on, but no high voltage
+    assert not [r for r in of(ring, "oled", "oled") if r["on"] or r["lit"]]
 
 
 def test_oled_reads_text_and_follows_page_addressing():
@@ -382,3 +385,64 @@ def test_oled_reads_text_and_follows_page_addressing():
     fb.text("~ok", 0, 40)
     rows = [sum(((buf[(y >> 3) * 128 + x] >> (y & 7)) & 1) << (127 - x) for x in range(128)) for y in range(64)]
     assert read_text(rows) == " Hi 42\n~ok"
+
+
+def test_an_lcd_written_from_an_interrupt_handler_shows_the_text(lab, tmp_path):
+    # a handler cannot hand time over; its I2C waits and the driver's delays run on its own clock
+    (tmp_path / "irqlcd.py").write_text(
+        "import time\nfrom machine import I2C, Timer\nfrom lcd_i2c import I2cLcd\n"
+        "i2c = I2C(0, freq=100000)\nlcd = I2cLcd(i2c, 0x27, 2, 16)\nn = [0]\n"
+        "def tick(t):\n    n[0] += 1\n    lcd.clear()\n    lcd.putstr('tick %d' % n[0])\n"
+        "Timer(0).init(period=200, callback=tick)\nwhile True:\n    time.sleep_ms(1000)\n")
+    sim, ring = board_lab(lab, "irqlcd.py", "  - {id: lcd, type: lcd1602, pos_m: [1, 2]}\n", "  - b1.i2c -> lcd.i2c\n")
+    sim.run(1.1)
+    assert not of(ring, "lcd", "lcd.ignored") and not of(ring, kind="crash")
+    assert of(ring, "lcd", "lcd")[-1]["line1"] == "tick 5"
+
+
+def _oled(lab, height=64):
+    sim, ring = lab(f"name: t\nroom: {{size_m: [5, 5]}}\ndevices:\n"
+                    f"  - {{id: oled, type: ssd1306, pos_m: [1, 1], height: {height}}}\n")
+    oled = sim.devices["oled"]
+    oled.i2c_transfer(bytes([0x00, 0x8D, 0x14, 0xAF, 0xA1, 0xC8]), 0)     # pump on, display on, upright
+    return sim, ring, oled
+
+
+def _lit(oled):
+    rows = oled.rows()
+    return {(x, y) for y, r in enumerate(rows) for x in range(128) if r >> (127 - x) & 1}
+
+
+def test_ssd1306_horizontal_and_vertical_addressing_within_their_windows(lab):
+    sim, ring, oled = _oled(lab)
+    oled.i2c_transfer(bytes([0x00, 0x20, 0x00, 0x21, 10, 11, 0x22, 2, 3]), 0)     # horizontal, cols 10-11, pages 2-3
+    oled.i2c_transfer(bytes([0x40, 0x01, 0x02, 0x04, 0x80]), 0)                   # 10/p2, 11/p2, 10/p3, 11/p3
+    assert _lit(oled) == {(10, 16), (11, 17), (10, 26), (11, 31)}
+    oled.i2c_transfer(bytes([0x00, 0x20, 0x01, 0x21, 20, 21, 0x22, 0, 1]), 0)
+    oled.i2c_transfer(bytes([0x40, 0xFF, 0x01, 0x01]), 0)
+    assert {(20, y) for y in range(8)} | {(20, 8), (21, 0)} <= _lit(oled)        # vertical: down, then across
+
+
+def test_ssd1306_page_mode_remap_and_a_single_command_control_byte(lab):
+    sim, ring, oled = _oled(lab)
+    # page mode (the reset default): page 5, column 0x23 set by two nibbles; Co=1 control bytes one at a time
+    oled.i2c_transfer(bytes([0x80, 0xB5, 0x80, 0x03, 0x80, 0x12, 0xC0, 0x81]), 0)
+    assert _lit(oled) == {(0x23, 40), (0x23, 47)}
+    oled.i2c_transfer(bytes([0x00, 0xA0]), 0)                                     # segment remap off: mirrored
+    assert _lit(oled) == {(127 - 0x23, 40), (127 - 0x23, 47)}
+    oled.i2c_transfer(bytes([0x00, 0xA1, 0xC0]), 0)                               # COM scan normal: upside down
+    assert _lit(oled) == {(0x23, 63 - 40), (0x23, 63 - 47)}
+    oled.i2c_transfer(bytes([0x00, 0xC8, 0xA7]), 0)                               # inverse
+    assert len(_lit(oled)) == 128 * 64 - 2
+    oled.i2c_transfer(bytes([0x00, 0xA6, 0xAE]), 0)                               # display off
+    assert not _lit(oled)
+
+
+def test_ssd1306_128x32_shows_the_first_four_pages(lab):
+    sim, ring, oled = _oled(lab, height=32)
+    oled.i2c_transfer(bytes([0x00, 0xA8, 31, 0x20, 0x00, 0x40]), 0)         # 32 rows, horizontal, start line 0
+    oled.i2c_transfer(bytes([0x40]) + bytes([0x80]) * (128 * 8), 0)             # bit 7 of every page lit
+    assert {y for _, y in _lit(oled)} == {7, 15, 23, 31}
+    sim.run(0.01)
+    (rec,) = [r for r in of(ring, "oled", "oled") if r["lit"]][-1:]
+    assert len(rec["pixels"]) == 32 * 32 and rec["lit"] == 4 * 128

@@ -14,10 +14,10 @@ class OledPictures:
     """One surface per device, made again only when its record changes."""
 
     def __init__(self) -> None:
-        self._cache: dict[str, tuple[int, pygame.Surface]] = {}
+        self._cache: dict[str, tuple[tuple, pygame.Surface]] = {}
 
     def picture(self, device: str, record: dict, scale: float = 1.0) -> pygame.Surface:
-        key = id(record)
+        key = (record.get("pixels"), record.get("on"))
         cached = self._cache.get(device)
         if cached is None or cached[0] != key:
             cached = self._cache[device] = (key, _surface(record))
