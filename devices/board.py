@@ -96,7 +96,8 @@ VARIANT_OF = {"uart_baud_bug": "uart0", "gpio_irq_bug": "gpio"}
 
 
 class DevBoard(HdlPeripherals, RtlTimers, BoardUarts, FirmwareFaults, UartPort, Device):
-    """MCU dev board running student Python firmware: GPIO, keys, interrupts, timers, PWM, ADC, UART, I2C."""
+    """MCU dev board running student Python firmware: GPIO, keys, interrupts, timers, PWM, ADC, three UARTs (one behind
+    an RS-485 transceiver), I2C."""
     FAMILY = "mcu"
     TITLE, TITLE_ZH = "MCU dev board (MicroPython-style firmware)", "单片机开发板 (MicroPython 风格固件)"
     SUPPLY_RANGE_V, CURRENT_MA = (4.5, 5.5), 80.0
