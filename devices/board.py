@@ -195,6 +195,8 @@ class DevBoard(HdlPeripherals, RtlTimers, BoardUarts, FirmwareFaults, UartPort, 
         if was and not on:
             self._halt()
             self._boot_gen += 1
+            if self.levels.get(DE_PIN):
+                self.de_changed(0)             # the transceiver lets go of the bus
             self._clear()
         elif on and not was and self.source:
             self._reset("power on")
@@ -222,6 +224,8 @@ class DevBoard(HdlPeripherals, RtlTimers, BoardUarts, FirmwareFaults, UartPort, 
         while self.runner is runner:
             if reply[0] == "sleep":
                 yield self.sim.env.timeout(reply[1])
+                while runner.irq_end > self.sim.env.now + 1e-12:     # a handler's bus waits outlast the sleep
+                    yield self.sim.env.timeout(runner.irq_end - self.sim.env.now)
                 if self.runner is not runner or not runner.alive:
                     return
                 reply = runner.handoff(("resume",))

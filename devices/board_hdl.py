@@ -16,6 +16,7 @@ row the CPU counts as stuck (a ``watchdog`` record; the board resets ``watchdog_
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from importlib import import_module
 
 GPIO_BITS = {"LED1": 0, "LED2": 1, "LED3": 2, "LED4": 3, "KEY1": 4, "KEY2": 5, "BUZZER": 6, "RELAY": 7}
@@ -68,9 +69,11 @@ class HdlPeripherals:
     def uart_line_in(self, port: str, data: bytes, tx: tuple[int, str]) -> bytes | None:
         """UART0 on an RTL model receives through the RTL: the frames driven onto its RX pin at the sender's
         bit time (in peripheral clocks), the RX FIFO drained after each frame. None: the behavioural line."""
-        uport = self._hdl_uart() if port == "uart0" and self.powered else None
-        if uport is None:
+        if port != "uart0" or self._model_of("uart0") == "behavioural":
             return None
+        if not self.powered or self.runner is None or not self.runner.alive:
+            return b""                         # no firmware running: nobody drains the RX FIFO
+        uport = self._hdl_uart()
         bit = max(1, round(self.p.uart_clock_hz / tx[0]))
         drv = import_module("hdl.driver")
         try:
@@ -86,7 +89,6 @@ class HdlPeripherals:
         reason = f"stuck polling {name}: {exc}"
         runner = self.runner
         if runner is None:
-            self.emit("watchdog", reason=reason, file=self.filename)
             return
         if runner.in_firmware_thread():
             runner.stuck(reason)
@@ -111,35 +113,42 @@ class HdlPeripherals:
     def _gpio_inputs(self) -> int:
         return sum(self.levels[k] << GPIO_BITS[k] for k in ("KEY1", "KEY2"))
 
+    def _native(self):
+        """Board code run on the firmware's behalf (``Runner.native``): untraced, outside the wall bound."""
+        return self.runner.native() if self.runner is not None else nullcontext()
+
     def gpio_write(self, name: str, level: int) -> int | None:
         """Set an output pin through OUT (read, modify, write); the level the pin then shows (None: no RTL)."""
-        port = self._gpio()
-        if port is None:
+        if self._model_of("gpio") == "behavioural":
             return None
-        bit = 1 << GPIO_BITS[name]
-        out = port.read(self._gaddr("OUT"))
-        port.write(self._gaddr("OUT"), out | bit if level else out & ~bit)
-        port.run(1)
-        o = port.outputs
+        with self._native():
+            port = self._gpio()
+            bit = 1 << GPIO_BITS[name]
+            out = port.read(self._gaddr("OUT"))
+            port.write(self._gaddr("OUT"), out | bit if level else out & ~bit)
+            port.run(1)
+            o = port.outputs
         return int(bool(o["pins_o"] & o["pins_oe"] & bit))
 
     def gpio_read(self, name: str) -> int | None:
-        port = self._gpio()
-        if port is None:
+        if self._model_of("gpio") == "behavioural":
             return None
-        if name in GPIO_OUTPUTS:
-            return int(bool(port.read(self._gaddr("OUT")) >> GPIO_BITS[name] & 1))
-        return port.read(self._gaddr("IN")) >> GPIO_BITS[name] & 1
+        with self._native():
+            port = self._gpio()
+            if name in GPIO_OUTPUTS:
+                return int(bool(port.read(self._gaddr("OUT")) >> GPIO_BITS[name] & 1))
+            return port.read(self._gaddr("IN")) >> GPIO_BITS[name] & 1
 
     def gpio_irq_config(self, name: str, trigger: int) -> None:
         """``Pin.irq``: the pin's IRQ_RISE / IRQ_FALL bits from ``trigger`` and IRQ_EN (0: disabled)."""
-        port = self._gpio()
-        if port is None or name not in GPIO_BITS:
+        if self._model_of("gpio") == "behavioural" or name not in GPIO_BITS:
             return
-        bit = 1 << GPIO_BITS[name]
-        for reg, on in (("IRQ_RISE", trigger & RISING), ("IRQ_FALL", trigger & FALLING), ("IRQ_EN", trigger)):
-            value = port.read(self._gaddr(reg))
-            port.write(self._gaddr(reg), value | bit if on else value & ~bit)
+        with self._native():
+            port = self._gpio()
+            bit = 1 << GPIO_BITS[name]
+            for reg, on in (("IRQ_RISE", trigger & RISING), ("IRQ_FALL", trigger & FALLING), ("IRQ_EN", trigger)):
+                value = port.read(self._gaddr(reg))
+                port.write(self._gaddr(reg), value | bit if on else value & ~bit)
 
     def gpio_key(self) -> bool:
         """A key changed level: drive pins_i, clock the edge through, service the interrupt. False: no RTL."""

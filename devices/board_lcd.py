@@ -52,16 +52,13 @@ class LCD1602(I2cDisplay):
         self.addr, self.increment, self.display_on = 0, True, False
         self.four_bit, self.high = False, None
         self.port, self.cgram = 0, False
-        self.busy_until, self._told, self._last_at = 0.0, -1.0, 0.0
+        self.busy_until, self._told = 0.0, -1.0
 
     def i2c_transfer(self, write: bytes, read: int) -> bytes:
         return self.i2c_transfer_at(write, read, self.sim.env.now)
 
     def i2c_transfer_at(self, write: bytes, read: int, at: float) -> bytes:
         """``at``: the master's time of the transfer (ahead of the clock inside an interrupt handler)."""
-        if at < self._last_at:
-            self.busy_until = 0.0             # the master's own clock ran ahead in a handler: long done
-        self._last_at = at
         for byte in write:
             if self.port & 0x04 and not byte & 0x04:      # E falls: latch D7-D4
                 self._latch(self.port >> 4, bool(self.port & 0x01), at)

@@ -52,6 +52,7 @@ class Runner:
         self.alive = True
         self.in_irq = 0
         self.irq_busy_s = 0.0          # bus time spent inside the running interrupt handler (devices/board_machine)
+        self.irq_end = 0.0             # when the last handler's own clock ran out (simulated s)
         self.lines = 0
         self.total_lines = 0
         self.budget = board.p.line_budget
@@ -169,8 +170,9 @@ class Runner:
         """Run an interrupt handler in this thread (directly, when interrupts are re-enabled in firmware)."""
         saved = self.lines
         self.lines = 0
-        if not self.in_irq:
-            self.irq_busy_s = 0.0
+        now = self.board.sim.env.now
+        if not self.in_irq:                        # a handler starts when the one before has ended
+            self.irq_busy_s = max(0.0, self.irq_end - now)
         self.in_irq += 1
         self._arm()
         try:
@@ -185,6 +187,8 @@ class Runner:
         finally:
             self.in_irq -= 1
             self.lines = saved
+            if not self.in_irq:
+                self.irq_end = max(self.irq_end, now + self.irq_busy_s)
 
     def where(self, exc: BaseException) -> tuple[str, int | None, str]:
         """(file, line in the student's file, "Type: message") of an exception."""

@@ -67,11 +67,11 @@ class RtlTimers:
             raise ValueError(f"PWM at {freq:g} Hz is {(period + 1) * presc} clocks a period at timer_clock_hz "
                              f"{clk}: measuring it on the RTL would take too long (at most {PWM_MAX_CLOCKS}); "
                              "raise the frequency or lower timer_clock_hz")
-        port = self._tport(f"pwm:{name}")[0]
         compare = round(max(0.0, min(1.0, duty)) * (period + 1))
         bits = {f.name: 1 << f.lsb for f in self._tregs.reg("CTRL").fields}
         runner = self.runner
         with runner.native() if runner is not None else nullcontext():
+            port = self._tport(f"pwm:{name}")[0]
             for reg, value in (("CTRL", 0), ("PRESCALE", presc - 1), ("PERIOD", period), ("COMPARE", compare),
                                ("COUNT", 0), ("CTRL", bits["EN"] | bits["PWM"])):
                 port.write(self._treg(reg), value)
@@ -103,9 +103,9 @@ class RtlTimers:
 
     def rtl_timer_start(self, timer, gen: int, period_s: float, periodic: bool, runner) -> None:
         presc, period = self._timing(period_s * self.p.timer_clock_hz, f"a period of {period_s:g} s")
-        entry = self._tport(timer.key)
-        port = entry[0]
         with runner.native() if runner is not None else nullcontext():
+            entry = self._tport(timer.key)
+            port = entry[0]
             self._sync(entry)
             ctrl = self._tregs.reg("CTRL")
             bits = {f.name: 1 << f.lsb for f in ctrl.fields}

@@ -22,6 +22,7 @@ from sim.buses import RS485Port, frame_time_s, rs485_transaction
 UARTS = {0: "uart0", 1: "uart1", 2: "rs485"}
 RX_BUFFER = 1024
 DE_PIN = "RS485_DE"
+DRIVER_OFF = "driver off: RS485_DE is low, so the transceiver does not drive the bus"
 
 
 class BoardUarts(RS485Port):
@@ -90,8 +91,7 @@ class BoardUarts(RS485Port):
     def _rs485_write(self, data: bytes) -> None:
         env = self.sim.env
         if not self._de_at(env.now):
-            self.emit("frame.lost", port="rs485", bus="rs485", reason="driver off: RS485_DE is low, so the "
-                      "transceiver does not drive the bus", data=data.hex(" ").upper())
+            self.emit("frame.lost", port="rs485", bus="rs485", reason=DRIVER_OFF, data=data.hex(" ").upper())
             return
         baud, parity = self.uart_cfg["rs485"]
         start = max(env.now, self._rs485_busy)
@@ -99,29 +99,35 @@ class BoardUarts(RS485Port):
         env.process(self._rs485_frame(data, start, baud, parity, self._boot_gen))
 
     def _cut(self, data: bytes, start: float, baud: int, parity: str) -> bytes:
-        """What of a frame that started at ``start`` went out: all of it, unless DE was low when it started
-        (DE dropped in the same instant as the write counts: nothing went out) or dropped before its last
-        byte was out."""
+        """What of a frame that started at ``start`` (with DE high) went out: all of it, unless DE dropped
+        (or the power went) before its last byte was out."""
         char = frame_time_s(1, baud, parity)
         end = start + len(data) * char - 1e-12
-        if not self._de_at(start):
-            drop = start
-        else:
-            drop = next((t for t, lv in self._de if lv == 0 and start < t < end), None)
-            if drop is None:
-                return data
+        drop = next((t for t, lv in self._de if lv == 0 and start < t < end), None)
+        if drop is None:
+            return data
         whole = int((drop - start) / char + 1e-9)
         self.emit("frame.lost", port="rs485", bus="rs485", reason=f"cut: RS485_DE dropped after {whole} of "
-                  f"{len(data)} bytes", data=data.hex(" ").upper())
+                  f"{len(data)} bytes", data=data[:whole].hex(" ").upper())         # what did go out
         return data[:whole]
 
     def _rs485_frame(self, data: bytes, start: float, baud: int, parity: str, gen: int):
         env = self.sim.env
-        if start > env.now:
+        queued = start > env.now
+        if queued:
             yield env.timeout(start - env.now)
         if not self.powered or gen != self._boot_gen:
+            why = "the board reset or lost power before the frame went out"
+        elif self._de_at(start):
+            why = None
+        elif queued:
+            why = DRIVER_OFF                        # DE was low by the time the frame's turn came
+        else:                                       # high at the write, dropped in the same instant
+            why = f"cut: RS485_DE dropped after 0 of {len(data)} bytes"
+        if why:
+            self.emit("frame.lost", port="rs485", bus="rs485", reason=why, data=data.hex(" ").upper())
             return
-        reply = yield from rs485_transaction(self.sim, self, "rs485", data, baud, parity, 0.0,
+        reply = yield from rs485_transaction(self.sim, self, "rs485", data, baud, parity, None,
                                              cut=lambda frame: self._cut(frame, start, baud, parity),
                                              deaf=lambda begun, end: self._deaf(begun, end, gen))
         if reply is not None:

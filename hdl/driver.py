@@ -37,9 +37,10 @@ def _poll(port, flag: int, what: str, limit: int) -> None:
 
 def uart_send(port, data: bytes, divisor: int = 0xFFFF) -> list[tuple[int, int]]:
     """Write ``data`` through the TX FIFO (polling TX_FULL), wait while TX_BUSY; the TX line's
-    changes during the transfer as ``(cycle, level)``. A flag that stays set for four frames' time
-    longer than the peripheral could need at ``divisor`` raises :class:`Stuck`."""
-    limit = 4 * 12 * (max(2, divisor) + 1) * (UART.params["fifo_depth"] + 1)
+    changes during the transfer as ``(cycle, level)``. A flag still set after twice the time the FIFO
+    and the shifter could need at ``divisor`` (their bytes' frames, 12 bits each to spare) raises
+    :class:`Stuck`."""
+    limit = 2 * 12 * (max(2, divisor) + 1) * (UART.params["fifo_depth"] + 1)
     port.changes()
     for byte in data:
         _poll(port, TX_FULL, "TX_FULL", limit)

@@ -160,7 +160,7 @@ def _hear(data: bytes, tx: tuple[int, str], rx: tuple[int, str], inverted: bool,
 
 
 def rs485_transaction(sim, master, port: str, frame: bytes, baud: int, parity: str,
-                      timeout_s: float, expect_reply: bool = True, outcome: dict | None = None,
+                      timeout_s: float | None, expect_reply: bool = True, outcome: dict | None = None,
                       cut: Callable[[bytes], bytes] | None = None,
                       deaf: Callable[[float, float], str | None] | None = None):
     """SimPy process body: send ``frame`` from ``master.port``; returns the reply bytes or None.
@@ -171,18 +171,18 @@ def rs485_transaction(sim, master, port: str, frame: bytes, baud: int, parity: s
     ``rs485_addressed(frame) -> bool``. A reply's ``frame.tx`` is recorded when its sender
     starts transmitting, after its turnaround time; the master's ``frame.rx`` holds what it
     heard, which may be garbage for the caller to judge. ``outcome``, if given, gets
-    ``reason`` ("timeout" or "collision") when nothing usable came back. ``cut(frame)``, if given, is
-    asked once the frame's time on the bus is over what of it really went out (a transceiver whose
-    driver was switched off early sends only the bytes before that); an empty frame reaches nobody, and
-    the master's ``frame.tx`` is then recorded at the frame's end with what went out. ``deaf(start,
+    ``reason`` ("timeout" or "collision") when nothing usable came back; with ``timeout_s`` None an
+    unanswered request ends at once with no record (the master keeps its own time-out).
+    ``cut(frame)``, if given, is asked once the frame's time on the bus is over what of it really went out (a transceiver whose
+    driver was switched off early sends only the bytes before that; the master says so in a record of its
+    own, its ``frame.tx`` being what it started to send); an empty frame reaches nobody. ``deaf(start,
     end)``, if given, says why the master could not hear a reply on the bus from ``start`` to ``end``
     (its receiver was off), or None: such a reply is a ``frame.lost`` with that reason, not a ``frame.rx``.
     """
     outcome = {} if outcome is None else outcome
     env = sim.env
     net = master.nets.get(port)
-    if cut is None:
-        master.emit("frame.tx", port=port, bus="rs485", data=frame.hex(" ").upper())
+    master.emit("frame.tx", port=port, bus="rs485", data=frame.hex(" ").upper())
     on_air = _on_air(net, env.now, env.now + frame_time_s(len(frame), baud, parity))
     yield env.timeout(frame_time_s(len(frame), baud, parity))
     if cut is not None:
@@ -190,7 +190,6 @@ def rs485_transaction(sim, master, port: str, frame: bytes, baud: int, parity: s
         if not frame:
             outcome["reason"] = "cut"
             return None
-        master.emit("frame.tx", port=port, bus="rs485", data=frame.hex(" ").upper())
     replies = []
     if net is not None and _overlapped(net, on_air):
         # Another master talked over this request: every member heard garbage.
@@ -219,6 +218,9 @@ def rs485_transaction(sim, master, port: str, frame: bytes, baud: int, parity: s
     if not expect_reply:
         return None
     if not replies:
+        if timeout_s is None:                  # the master keeps its own time-out (a board's firmware)
+            outcome["reason"] = "no reply"
+            return None
         yield env.timeout(timeout_s)
         master.emit("frame.lost", port=port, bus="rs485", reason="timeout")
         outcome["reason"] = "timeout"

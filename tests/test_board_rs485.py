@@ -119,8 +119,9 @@ def test_dropping_de_in_the_middle_of_the_request_cuts_it_after_the_last_whole_b
     assert out.splitlines()[0] == "th1: no reply"
     lost = [r for r in of(ring, kind="frame.lost")]
     assert lost[0]["reason"] == "cut: RS485_DE dropped after 4 of 8 bytes"
-    tx = [r["data"] for r in of(ring, kind="frame.tx") if r["port"] == "rs485"]
-    assert tx[0] == "01 03 00 00"                                   # what went out, not what was written
+    tx = [r for r in of(ring, kind="frame.tx") if r["port"] == "rs485"]
+    assert (tx[0]["t"], tx[0]["data"]) == (0.0, "01 03 00 00 00 02 C4 0B")    # what the UART started to send
+    assert lost[0]["data"] == "01 03 00 00"                                   # what reached the bus
     assert of(ring, src="th1", kind="frame.lost") or not of(ring, src="th1", kind="frame.tx")
 
 
@@ -144,3 +145,49 @@ def test_a_reset_drops_de_and_forgets_a_reply_in_flight(lab, tmp_path):
     assert de[:2] == [(0.0, True), (de[1][0], False)]
     assert of(ring, kind="state")[0]["cause"] == "machine.reset()"
     assert of(ring, src="th1", kind="frame.tx") and not of(ring, kind="frame.rx")
+
+
+def _powered_lab(lab, source: str, tmp_path, fault_at: float, fault_s: float):
+    fw = tmp_path / "fw.py"
+    fw.write_text(source)
+    return lab(f"name: t\nroom: {{size_m: [10, 10]}}\ndevices:\n"
+               f"  - {{id: b1, type: devboard, pos_m: [1, 1], firmware: {fw}}}\n{TH}"
+               f"wiring:\n  - b1.rs485 -> th1.rs485\n"
+               f"faults:\n  - {{at: {fault_at}, target: b1, fault: power_loss, duration: {fault_s}}}\n")
+
+
+def test_a_power_cut_lets_go_of_the_bus_and_cuts_a_frame_going_out(lab, tmp_path):
+    # DE high, a frame going out: the power goes 4.5 ms in, so 4 of 8 bytes made it; after the power comes
+    # back the firmware (booting again) writes without raising DE, and nothing goes on the bus
+    src = ("import time\nfrom machine import UART, Pin\nde = Pin('RS485_DE', Pin.OUT)\nbus = UART(2, 9600)\n"
+           "if time.ticks_ms() < 100:\n    de.on()\n"
+           "bus.write(b'\\x01\\x03\\x00\\x00\\x00\\x02\\xc4\\x0b')\nbus.flush()\ntime.sleep_ms(100)\n")
+    sim, ring = _powered_lab(lab, src, tmp_path, 0.0045, 0.1)
+    sim.run(0.5)
+    lost = [r["reason"] for r in of(ring, kind="frame.lost")]
+    assert lost[0] == "cut: RS485_DE dropped after 4 of 8 bytes"
+    assert lost[1].startswith("driver off")
+    assert not of(ring, src="th1", kind="frame.tx")
+
+
+def test_an_lcd_still_busy_after_a_handler_loses_what_main_writes_next(lab, tmp_path):
+    # the handler clears the display with a driver that does not wait; main, whose sleep ended while the
+    # handler ran, continues only when the handler is done, and writes during the clear's 1.52 ms
+    from test_firmware import board_lab as _board_lab
+    (tmp_path / "busy.py").write_text(
+        "import time\nfrom machine import I2C, Timer\nfrom lcd_i2c import I2cLcd\n"
+        "class Hasty(I2cLcd):\n    def command(self, cmd):\n        self._nibble(cmd >> 4, 0)\n"
+        "        self._nibble(cmd & 0x0F, 0)\n"
+        "i2c = I2C(0, freq=400000)\nlcd = I2cLcd(i2c, 0x27, 2, 16)\nfast = Hasty(i2c, 0x27, 2, 16)\n"
+        "def tick(t):\n    fast.putstr('abc')\n    fast.command(0x01)\n"
+        "t0 = time.ticks_us()\nTimer(0).init(mode=Timer.ONE_SHOT, period=100, callback=tick)\n"
+        "time.sleep_us(100300)\nprint(time.ticks_diff(time.ticks_us(), t0))\nlcd.putstr('X')\n")
+    sim, ring = _board_lab(lab, "busy.py", "  - {id: lcd, type: lcd1602, pos_m: [1, 2]}\n", "  - b1.i2c -> lcd.i2c\n")
+    out = terminal(sim)
+    sim.run(0.5)
+    # the handler starts at 100.002 ms and its eight nibble writes take 8 x 72.5 µs at 400 kHz: main, due at
+    # 100.3 ms, goes on at 100.582 ms
+    assert int(out.decode()) == 100_582
+    ignored = of(ring, "lcd", "lcd.ignored")
+    assert len(ignored) == 1 and ignored[0]["why"].startswith("busy: written")
+    assert of(ring, "lcd", "lcd")[-1]["line1"] != "X"

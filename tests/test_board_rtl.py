@@ -250,7 +250,7 @@ def test_a_broken_rtl_that_never_goes_idle_is_a_watchdog_reset_not_a_hang(lab, t
     sim.run(2.5)
     dogs = [r["reason"] for r in of(ring, kind="watchdog")]
     # "hello\r\n" is more than the 4-byte FIFO holds: the driver waits on TX_FULL, which never clears
-    assert dogs and dogs[0] == "stuck polling UART0: TX_FULL still set after 2160 reads of STATUS"
+    assert dogs and dogs[0] == "stuck polling UART0: TX_FULL still set after 1080 reads of STATUS"
     assert [r["cause"] for r in of(ring, kind="state")][:2] == ["watchdog", "watchdog"]
 
 
