@@ -71,14 +71,21 @@ class RingSink:
         pass
 
 
+#: Records that say what a device shows when it has no samples (a board's console, a display, a crash).
+SHOWN_KINDS = frozenset({"uart.heard", "lcd", "oled", "crash", "watchdog"})
+
+
 class CounterSink:
-    """Counts what the end-of-run summary shows, and keeps each device's last sample."""
+    """Counts what the end-of-run summary shows, and keeps each device's last sample (and, for devices
+    that show rather than measure, the last record of each of ``SHOWN_KINDS``)."""
 
     def __init__(self) -> None:
         self.by_kind: collections.Counter[str] = collections.Counter()
         self.samples: collections.Counter[str] = collections.Counter()
         self.lost_reasons: collections.Counter[str] = collections.Counter()
         self.last_sample: dict[str, Record] = {}
+        # device -> kind -> its last record of SHOWN_KINDS; and "output" -> output name -> its last record
+        self.last_shown: dict[str, dict] = {}
 
     def write_batch(self, records: list[Record]) -> None:
         samples, last, by_kind = self.samples, self.last_sample, self.by_kind
@@ -92,6 +99,10 @@ class CounterSink:
             by_kind[kind] += 1
             if kind == "frame.lost":
                 self.lost_reasons[record.get("reason", "unknown")] += 1
+            elif kind in SHOWN_KINDS:
+                self.last_shown.setdefault(record["src"], {})[kind] = record
+            elif kind == "output":
+                self.last_shown.setdefault(record["src"], {}).setdefault("output", {})[record.get("output", "")] = record
 
     def count(self, kind: str) -> int:
         return self.samples.total() if kind == "sample" else self.by_kind[kind]

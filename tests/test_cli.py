@@ -45,6 +45,18 @@ def test_run_a_room_prints_a_summary_and_writes_trace_and_csv(cli, tmp_path):
     assert rows[0] == "t,device,field,value,via" and len(rows) > 400
 
 
+def test_the_summary_says_what_boards_and_displays_show(cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")                  # one table row a device
+    code, out, err = cli("run", "embedded-lab", "--until", "25s", "--headless", "--mqtt", "off")
+    assert code == 0, err
+    rows = {line.split("│")[1].strip(): line.split("│")[4].strip() for line in out.splitlines()
+            if line.count("│") >= 5}
+    assert rows["keys"] == "LED2 on; console: press 3"
+    assert rows["blink"] in ("LED1 on", "LED1 off") and rows["relayboard"].startswith("BUZZER off, RELAY ")
+    assert rows["lcd1"].startswith("LCD: T ") and " | L " in rows["lcd1"]
+    assert rows["oled1"].startswith("OLED: SHT31") and rows["mbboard"].startswith("RS485_DE off; console: T ")
+
+
 def test_run_a_file(cli, tmp_path):
     path = scenario_dir() / "rooms" / "sensor-lab.yaml"
     code, out, _ = cli("run", str(path), "--until", "10s", "--quiet", "--mqtt", "off")

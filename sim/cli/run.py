@@ -260,6 +260,31 @@ class _Progress:
         return False
 
 
+def _shown(last: dict) -> str:
+    """What a device without samples last showed: its crash or watchdog, its console line, its display."""
+    parts = []
+    for kind in ("crash", "watchdog"):
+        if kind in last:
+            r = last[kind]
+            where = f" ({r['file']}:{r['line']})" if r.get("line") else ""
+            parts.append(f"{kind} at {format_duration(r['t'])}: {r.get('error') or r.get('reason')}{where}")
+    outputs = []
+    for name, r in sorted(last.get("output", {}).items()):
+        duty = r.get("pwm_duty")
+        state = f"PWM {duty * 100:.1f} %" if duty is not None else ("on" if r.get("on") else "off")
+        outputs.append(f"{name} {state}" if name else state)
+    if outputs:
+        parts.append(", ".join(outputs))
+    if "uart.heard" in last:
+        parts.append(f"console: {last['uart.heard']['heard']}")
+    if "lcd" in last:
+        parts.append("LCD: " + " | ".join(last["lcd"][k] for k in ("line1", "line2") if last["lcd"].get(k)))
+    if "oled" in last:
+        text = last["oled"].get("text") or ""
+        parts.append("OLED: " + (" | ".join(text.split("\n")) if last["oled"].get("on") else "dark"))
+    return "; ".join(parts)
+
+
 def _summary(sim, counter, wall: float) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -273,7 +298,7 @@ def _summary(sim, counter, wall: float) -> None:
         table.add_column(column)
     for dev in sim.devices.values():
         last = counter.last_sample.get(dev.id)
-        reading = "" if last is None else ", ".join(
+        reading = _shown(counter.last_shown.get(dev.id, {})) if last is None else ", ".join(
             f"{k}={v}" for k, v in last.items() if k not in SAMPLE_META)
         table.add_row(dev.id, dev.TYPE, str(counter.samples.get(dev.id, 0)), reading)
     console = Console()
