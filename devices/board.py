@@ -449,7 +449,7 @@ class DevBoard(HdlPeripherals, RtlTimers, BoardUarts, FirmwareFaults, UartPort, 
         self._heard.clear()
 
     def uart_write(self, data: bytes) -> None:
-        if self.p.peripherals.get("uart0", "behavioural") == "behavioural" or not data:
+        if self._model_of("uart0") == "behavioural" or not data:
             self.uart_send("uart0", data)
         else:
             with self.runner.native() if self.runner is not None else nullcontext():

@@ -11,7 +11,7 @@ opens; ``Pin.irq`` sets the pin's IRQ_RISE/IRQ_FALL/IRQ_EN bits; a key edge is d
 and clocked through the input register and edge detector; while ``irq`` is high the runtime reads
 IRQ_PEND, writes the bits back to clear them and runs their handlers. A pending bit that is still set
 after its handler ran sends the runtime straight back into the interrupt: after ``STORM`` entries in a
-row the CPU counts as stuck (a ``watchdog`` record; the board resets ``watchdog_s`` later).
+row the CPU counts as stuck (``watchdog_s`` later, a ``watchdog`` record and a reset).
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ RISING, FALLING = 1, 2
 
 
 class HdlPeripherals:
-    """Mixin for ``devices.board.DevBoard``: UART0 and GPIO on the RTL when the parameters say so."""
+    """Mixin for ``devices.board.DevBoard``: UART0 and GPIO on the RTL when the parameters say so (and
+    ``_model_of``, which the timers and UARTs ask too)."""
 
     def _hdl_clear(self) -> None:
         self._uport, self._udiv, self._gport, self._storm = None, 0, None, 0

@@ -39,7 +39,7 @@ class RtlTimers:
         self._tports: dict = {}                       # Timer key -> [port, time of cycle 0]
 
     def _timer_on_rtl(self) -> bool:
-        return self.p.peripherals.get("timer", "behavioural") != "behavioural"
+        return self._model_of("timer") != "behavioural"
 
     def _tport(self, key):
         """[port, time of its cycle 0] of the RTL timer behind ``key`` (a Timer's key, or "pwm:PIN")."""

@@ -50,7 +50,7 @@ class BoardUarts(RS485Port):
         return self.uart_cfg.get(port, (115200, "N"))
 
     def uart_config(self, port: str, baud: int, parity: str) -> None:
-        if port == "uart0" and parity != "N" and self.p.peripherals.get("uart0", "behavioural") != "behavioural":
+        if port == "uart0" and parity != "N" and self._model_of("uart0") != "behavioural":
             raise ValueError("UART0 runs on the RTL UART (hdl/uart.py), which has no parity: 8N1 only")
         if not 300 <= baud <= 4_000_000:
             raise ValueError(f"UART baudrate {baud}: 300-4000000")
