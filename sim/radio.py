@@ -634,7 +634,7 @@ class RadioMedium:
         band.on_air.append(f)
 
     def _end(self, f: _Frame) -> list[Node]:
-        node, band, t = f.node, f.node.band, f.node.tech
+        band = f.node.band
         f.done = True
         if len(f.locked):
             band.paths_used[f.locked] -= 1

@@ -21,7 +21,7 @@ import simpy
 from .environment import RoomEnvironment
 from .inbox import Inbox, Message
 from .rng import stream
-from .trace import Record, TraceBus, time_key
+from .trace import TraceBus, time_key
 
 
 class Simulation:

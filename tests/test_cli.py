@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from sim.rooms import ROOMS, scenario_dir
 

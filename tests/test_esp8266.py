@@ -128,8 +128,8 @@ def test_cwlap_lists_what_it_hears(esp):
     t.send("AT+CWLAP\r\n")
     out = t.until("OK\r\n", 5)
     ap, ap2 = sim.devices["ap"], sim.devices["ap2"]
-    assert f'+CWLAP:(3,"Lab",' in out and f'"{ap.bssid}",6)' in out
-    assert f'+CWLAP:(0,"Open",' in out and f'"{ap2.bssid}",11)' in out
+    assert '+CWLAP:(3,"Lab",' in out and f'"{ap.bssid}",6)' in out
+    assert '+CWLAP:(0,"Open",' in out and f'"{ap2.bssid}",11)' in out
 
 
 def test_the_joined_ap_is_saved_and_joined_again_after_a_power_cycle(esp):

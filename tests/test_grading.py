@@ -342,7 +342,6 @@ def test_clearing_a_loose_contact_while_open_closes_it_at_once(lab):
 
 
 def test_reports_show_student_text_as_it_is(cli, tmp_path):
-    import orjson
     from sim import JsonlSink
     scenario, _ = load(EXERCISES / "dead-sensor.yaml", student="s07")
     path = tmp_path / "t.jsonl"

@@ -5,7 +5,6 @@ import time
 
 import pytest
 
-from sim import Simulation
 from sim.rng import normals, stream, stream_seed
 
 

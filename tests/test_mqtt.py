@@ -1,7 +1,5 @@
 """The MQTT bridge against a real mosquitto started on a free port for each test."""
 
-import json
-import os
 import signal
 import subprocess
 import sys

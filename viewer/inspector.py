@@ -206,7 +206,7 @@ def _device(v, col: Column) -> None:
 
 def _outputs(v, col: Column, dev) -> None:
     """Outputs this device switches (a relay module's contacts), or the relay that switches it."""
-    fonts, words, state, target, spots = v.fonts, v.words, v.state, v.surface, v.hotspots
+    words, state = v.words, v.state
     outputs = state.outputs.get(dev.id, {})
     ports = [p for p, role in dev.roles.items() if role == "source" and dev.ports.get(p) == "switched"]
     ports += [p for p in outputs if p and p not in ports]
