@@ -38,24 +38,32 @@ def test_the_baud_bug_garbles_the_serial_output(lab, tmp_path):
     assert frames and frames[0][1] == "68 65 6C 6C 6F 0D 0A"    # sent right, at the wrong bit time
 
 
-def _exercise(tmp_path, model: str):
+def _run_exercise(tmp_path, name: str, firmware: str, variant: str, model: str, kinds: tuple, field):
+    """Run scenarios/exercises/NAME.yaml with the board's ``variant`` peripheral model replaced by ``model``:
+    the task results, and ``field(record)`` of each record of ``kinds``."""
     from pathlib import Path
 
     from sim.scenario import build, load
-    src = Path(__file__).parent.parent / "scenarios" / "exercises" / "hdl-uart-bug.yaml"
-    fw = (src.parent.parent / "firmware" / "hello_uart.py").resolve()
-    text = src.read_text().replace("../firmware/hello_uart.py", str(fw)).replace("{uart0: uart_baud_bug}",
-                                                                                  f"{{uart0: {model}}}")
-    path = tmp_path / "hdl-uart-bug.yaml"
+    src = Path(__file__).parent.parent / "scenarios" / "exercises" / f"{name}.yaml"
+    fw = (src.parent.parent / "firmware" / firmware).resolve()
+    periph = f"{{{variant.split(':')[0]}: "
+    text = src.read_text().replace(f"../firmware/{firmware}", str(fw)).replace(
+        periph + variant.split(":")[1] + "}", periph + model + "}")
+    path = tmp_path / f"{name}.yaml"
     path.write_text(text)
     scenario, _ = load(path)
     sim = build(scenario)
-    heard = []
-    sim.trace.subscribe(lambda r: r["kind"] == "uart.heard" and heard.append((r["t"], r["heard"])))
+    seen = []
+    sim.trace.subscribe(lambda r: r["kind"] in kinds and seen.append(field(r)))
     sim.run(scenario.duration)
     results = {r.id: r.status for r in sim.grader.finish(sim.now)}
     sim.close()
-    return results, heard
+    return results, seen
+
+
+def _exercise(tmp_path, model: str):
+    return _run_exercise(tmp_path, "hdl-uart-bug", "hello_uart.py", "uart0:uart_baud_bug", model,
+                         ("uart.heard",), lambda r: (r["t"], r["heard"]))
 
 
 def test_the_hdl_exercise_fails_with_the_bug_and_passes_with_the_fixed_uart(tmp_path):
@@ -156,24 +164,8 @@ def test_an_exercise_variant_must_fit_its_peripheral(lab):
 
 
 def _gpio_exercise(tmp_path, model: str):
-    from pathlib import Path
-
-    from sim.scenario import build, load
-    src = Path(__file__).parent.parent / "scenarios" / "exercises" / "hdl-gpio-irq-bug.yaml"
-    fw = (src.parent.parent / "firmware" / "key_irq.py").resolve()
-    text = src.read_text().replace("../firmware/key_irq.py", str(fw)).replace("{gpio: gpio_irq_bug}",
-                                                                             f"{{gpio: {model}}}")
-    path = tmp_path / "hdl-gpio-irq-bug.yaml"
-    path.write_text(text)
-    scenario, _ = load(path)
-    sim = build(scenario)
-    kinds = []
-    sim.trace.subscribe(lambda r: r["kind"] in ("uart.heard", "watchdog") and kinds.append(
-        (r["kind"], r.get("heard") or r.get("reason"))))
-    sim.run(scenario.duration)
-    results = {r.id: r.status for r in sim.grader.finish(sim.now)}
-    sim.close()
-    return results, kinds
+    return _run_exercise(tmp_path, "hdl-gpio-irq-bug", "key_irq.py", "gpio:gpio_irq_bug", model,
+                         ("uart.heard", "watchdog"), lambda r: (r["kind"], r.get("heard") or r.get("reason")))
 
 
 def test_the_gpio_exercise_fails_with_the_bug_and_passes_with_the_fixed_gpio(tmp_path):
